@@ -1,0 +1,70 @@
+# dmabuf cgroup controller: kernel series, tools and tests.
+#
+#   make           install build dependencies, build the test kernel
+#   make check     build everything, boot the kernel in QEMU, run all tests
+#   make demo      boot the kernel and show the controller at work
+#   make export    write build/linux's commits back to kernel/patches
+#
+# Everything generated goes to build/ (ignored by git).
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+KSRC := $(BUILD)/linux
+BZIMAGE := $(BUILD)/obj/arch/x86/boot/bzImage
+SELFTESTS := $(BUILD)/selftests
+
+DEB_PACKAGES := linux-source-6.12 build-essential bc bison flex libelf-dev \
+	libssl-dev dwarves cpio kmod xz-utils python3 git ccache sparse \
+	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: all deps kernel tree selftests test-bins check demo export checkpatch clean
+
+all: kernel
+
+# Install what is missing, once; apt-get update only when something is.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "[deps] installing:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+kernel: deps
+	kernel/build.sh bzimage
+
+tree: deps
+	kernel/build.sh tree
+
+# The cgroup selftest comes from the kernel tree (it is part of the series).
+SELFTEST_DIR := $(KSRC)/tools/testing/selftests/cgroup
+selftests: tree
+	@mkdir -p $(SELFTESTS)
+	gcc -Wall -O2 -pthread -D_GNU_SOURCE -I$(KSRC)/tools/testing/selftests \
+		-o $(SELFTESTS)/test_dmabuf $(SELFTEST_DIR)/test_dmabuf.c $(SELFTEST_DIR)/cgroup_util.c
+
+# Test programs that run in the VM.
+BIN := $(BUILD)/bin
+test-bins: deps
+	@mkdir -p $(BIN)
+	gcc -Wall -Wextra -O2 -o $(BIN)/dmabuf-pin tests/pin/dmabuf-pin.c -libverbs
+
+check: kernel selftests test-bins
+	tests/check.sh
+
+demo: kernel test-bins
+	tests/demo.sh
+
+export:
+	kernel/build.sh export
+
+checkpatch: tree
+	kernel/build.sh checkpatch
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/vm $(BUILD)/check $(SELFTESTS)

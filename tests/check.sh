@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Run every test of the project and print one summary line "N passed, N failed".
+#
+# 1. On the host: checkpatch --strict on every patch of the series.
+# 2. In one VM boot of the test kernel: the KUnit suites (run at boot, read
+#    from the console log) and the guest tests (tests/guest/run-all, TAP).
+# The run fails when a test fails, when nothing ran, or when the VM runner
+# reports a timeout, a panic or a kernel splat (lockdep, KASAN, WARN).
+# Logs stay in build/check/.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/check
+ksrc=$top/build/linux
+rm -rf "$out"
+mkdir -p "$out"
+
+pass=0 fail=0 skip=0
+result() {	# result ok|fail|skip NAME
+	case $1 in
+	ok) pass=$((pass + 1)); echo "PASS: $2" ;;
+	skip) skip=$((skip + 1)); echo "SKIP: $2" ;;
+	*) fail=$((fail + 1)); echo "FAIL: $2" ;;
+	esac
+}
+
+# Count TAP results of a file: lines "ok N ..." / "not ok N ..." at any nesting
+# depth are counted once per test program run, "# SKIP" as skipped.
+count_tap() {
+	local line name
+	while IFS= read -r line; do
+		case $line in
+		"ok "*"# SKIP"*|"ok "*"# skip"*) result skip "${line#ok }" ;;
+		"ok "*) result ok "${line#ok }" ;;
+		"not ok "*"# SKIP"*) result skip "${line#not ok }" ;;
+		"not ok "*) result fail "${line#not ok }" ;;
+		esac
+	done < "$1"
+}
+
+echo "== checkpatch --strict"
+while read -r p; do
+	[ -z "$p" ] && continue
+	if "$ksrc/scripts/checkpatch.pl" --strict -q --no-summary "$top/kernel/patches/$p" \
+		> "$out/checkpatch.log" 2>&1; then
+		result ok "checkpatch $p"
+	else
+		cat "$out/checkpatch.log"
+		result fail "checkpatch $p"
+	fi
+done < <(grep -v '^#' "$top/kernel/patches/series")
+
+echo "== VM: KUnit at boot, then tests/guest/run-all"
+"$top/tests/vm/run" --log "$out/console.log" --out "$out/vm" -- \
+	"$top/tests/guest/run-all" > "$out/guest.tap" 2> "$out/vm.err"
+vm_rc=$?
+cat "$out/guest.tap"
+if [ $vm_rc -ne 0 ] && [ ! -s "$out/guest.tap" ]; then
+	cat "$out/vm.err"
+fi
+if grep -q 'dmabuf-vm: kernel splat' "$out/vm.err" 2>/dev/null ||
+   [ $vm_rc -ge 124 ]; then
+	cat "$out/vm.err"
+	result fail "VM boot and run without timeout, panic or kernel splat (see build/check/console.log)"
+else
+	result ok "VM boot and run without timeout, panic or kernel splat"
+fi
+count_tap "$out/guest.tap"
+
+echo "== KUnit (from build/check/console.log)"
+python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
+	< "$out/console.log" > "$out/kunit.txt" 2>&1
+python3 - "$out/kunit.json" > "$out/kunit.tap" <<'PY'
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("not ok - KUnit results could not be parsed: %s" % e)
+    sys.exit(0)
+def walk(group, path):
+    for case in group.get("test_cases", []):
+        name = "%s.%s" % (path, case["name"])
+        st = case.get("status", "FAIL")
+        print(("ok - kunit %s # SKIP" if st == "SKIP" else
+               "ok - kunit %s" if st == "PASS" else "not ok - kunit %s") % name)
+    for sub in group.get("sub_groups", []):
+        walk(sub, path + "." + sub["name"] if path else sub["name"])
+walk(doc, "")
+PY
+cat "$out/kunit.tap"
+count_tap "$out/kunit.tap"
+for suite in cgroup_dmabuf; do
+	grep -q "kunit \.*$suite\." "$out/kunit.tap" ||
+		result fail "KUnit suite $suite ran (not found in the console log)"
+done
+
+echo
+echo "logs: build/check/ (console.log, guest.tap, kunit.txt)"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]

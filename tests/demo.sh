@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Boot the test kernel and show the dmabuf controller at work (make demo).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+exec "$top/tests/vm/run" --log "$top/build/vm/demo-console.log" --out "$top/build/vm/demo" \
+	-- "$top/tests/guest/demo.sh"

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabuf-pin: create dma-bufs and pin them as RDMA memory regions.
+ *
+ * The test tool of the dmabuf cgroup controller: it allocates dma-bufs from
+ * udmabuf or a dma-heap, registers memory regions over them on an RDMA
+ * device (soft-RoCE in the test VM), holds them as long as asked and
+ * deregisters them. Every registration is a pin that the kernel charges to
+ * the cgroup of this process, and a limit makes it fail with EAGAIN.
+ *
+ * rdma-core 44's rxe provider has no reg_dmabuf_mr, so the registration
+ * uses the kernel's REG_DMABUF_MR uverbs ioctl (a stable uAPI) directly;
+ * everything else goes through libibverbs.
+ *
+ * Exit status: 0 all MRs registered (and data checked, with --rdma-write),
+ * 3 a registration was refused with EAGAIN, 1 usage error, 2 other error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <infiniband/verbs.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+#include <rdma/ib_user_ioctl_cmds.h>
+#include <rdma/ib_user_ioctl_verbs.h>
+#include <rdma/rdma_user_ioctl.h>
+
+#define EXIT_REFUSED 3
+#define EXIT_FAIL 2
+#define EXIT_USAGE 1
+
+struct buf {
+	int fd;			/* the dma-buf */
+	int memfd;		/* udmabuf: the memfd behind it */
+	void *map;		/* CPU mapping, for --rdma-write */
+	size_t size;
+};
+
+struct mr {
+	uint32_t handle, lkey, rkey;
+	uint64_t iova;
+	struct buf *buf;
+};
+
+static struct {
+	const char *device;
+	const char *source;
+	size_t size;
+	int count;
+	int buffers;
+	bool keep_going;
+	bool hold;
+	bool exit_without_dereg;
+	bool rdma_write;
+	long loop;
+	bool quiet;
+} opt = {
+	.source = "udmabuf",
+	.size = 4 << 20,
+	.count = 1,
+};
+
+static struct ibv_context *ctx;
+static struct ibv_pd *pd;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt.quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "dmabuf-pin: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'T': case 't': shift += 10; /* fall through */
+	case 'G': case 'g': shift += 10; /* fall through */
+	case 'M': case 'm': shift += 10; /* fall through */
+	case 'K': case 'k': shift += 10; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* dma-buf sources */
+
+static void buf_udmabuf(struct buf *b)
+{
+	struct udmabuf_create create = { 0 };
+	int dev;
+
+	b->memfd = memfd_create("dmabuf-pin", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (b->memfd < 0)
+		die(EXIT_FAIL, "memfd_create: %s", strerror(errno));
+	if (ftruncate(b->memfd, b->size) ||
+	    fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		die(EXIT_FAIL, "memfd set-up: %s", strerror(errno));
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		die(EXIT_FAIL, "/dev/udmabuf: %s", strerror(errno));
+	create.memfd = b->memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	create.size = b->size;
+	b->fd = ioctl(dev, UDMABUF_CREATE, &create);
+	if (b->fd < 0)
+		die(EXIT_FAIL, "UDMABUF_CREATE of %zu bytes: %s%s", b->size,
+		    strerror(errno), errno == EINVAL ?
+		    " (udmabuf's size_limit_mb is 64 by default)" : "");
+	close(dev);
+}
+
+static void buf_heap(struct buf *b, const char *heap)
+{
+	struct dma_heap_allocation_data alloc = { 0 };
+	char path[256];
+	int dev;
+
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
+	dev = open(path, O_RDONLY | O_CLOEXEC);
+	if (dev < 0)
+		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	alloc.len = b->size;
+	alloc.fd_flags = O_RDWR | O_CLOEXEC;
+	if (ioctl(dev, DMA_HEAP_IOCTL_ALLOC, &alloc))
+		die(EXIT_FAIL, "DMA_HEAP_IOCTL_ALLOC on %s: %s", path,
+		    strerror(errno));
+	b->fd = alloc.fd;
+	b->memfd = -1;
+	close(dev);
+}
+
+static void buf_create(struct buf *b)
+{
+	b->size = opt.size;
+	b->map = NULL;
+	if (!strcmp(opt.source, "udmabuf"))
+		buf_udmabuf(b);
+	else if (!strcmp(opt.source, "heap"))
+		buf_heap(b, "system");
+	else if (!strncmp(opt.source, "heap:", 5))
+		buf_heap(b, opt.source + 5);
+	else
+		die(EXIT_USAGE, "unknown source '%s': udmabuf, heap or heap:NAME",
+		    opt.source);
+}
+
+static void *buf_map(struct buf *b)
+{
+	if (!b->map) {
+		/* The memfd for udmabuf; the dma-buf itself for heaps. */
+		b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      b->memfd >= 0 ? b->memfd : b->fd, 0);
+		if (b->map == MAP_FAILED)
+			die(EXIT_FAIL, "mmap: %s", strerror(errno));
+	}
+	return b->map;
+}
+
+static void buf_sync(struct buf *b, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags | DMA_BUF_SYNC_RW };
+
+	if (ioctl(b->fd, DMA_BUF_IOCTL_SYNC, &sync))
+		die(EXIT_FAIL, "DMA_BUF_IOCTL_SYNC: %s", strerror(errno));
+}
+
+/* The uverbs ioctl interface, for REG_DMABUF_MR and MR_DESTROY */
+
+struct uverbs_cmd {
+	struct ib_uverbs_ioctl_hdr hdr;
+	struct ib_uverbs_attr attrs[10];
+};
+
+static struct ib_uverbs_attr *cmd_attr(struct uverbs_cmd *c, uint16_t id,
+				       uint64_t data, uint16_t len)
+{
+	struct ib_uverbs_attr *a = &c->attrs[c->hdr.num_attrs++];
+
+	memset(a, 0, sizeof(*a));
+	a->attr_id = id;
+	a->len = len;
+	a->flags = UVERBS_ATTR_F_MANDATORY;
+	a->data = data;
+	return a;
+}
+
+static int cmd_run(struct uverbs_cmd *c, uint16_t object, uint16_t method)
+{
+	c->hdr.length = sizeof(c->hdr) + c->hdr.num_attrs * sizeof(c->attrs[0]);
+	c->hdr.object_id = object;
+	c->hdr.method_id = method;
+	c->hdr.driver_id = RDMA_DRIVER_RXE;
+	return ioctl(ctx->cmd_fd, RDMA_VERBS_IOCTL, &c->hdr) ? -errno : 0;
+}
+
+static int mr_reg(struct mr *mr, struct buf *b)
+{
+	struct uverbs_cmd c = { 0 };
+	struct ib_uverbs_attr *handle;
+	uint32_t access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			  IBV_ACCESS_REMOTE_READ;
+	int ret;
+
+	mr->buf = b;
+	mr->iova = 0x10000000;
+	handle = cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_HANDLE, 0, 0);
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_PD_HANDLE, pd->handle, 0);
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_OFFSET, 0, sizeof(uint64_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_LENGTH, b->size,
+		 sizeof(uint64_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_IOVA, mr->iova,
+		 sizeof(uint64_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_FD, b->fd, sizeof(uint32_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_ACCESS_FLAGS, access,
+		 sizeof(uint32_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_RESP_LKEY,
+		 (uintptr_t)&mr->lkey, sizeof(uint32_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_RESP_RKEY,
+		 (uintptr_t)&mr->rkey, sizeof(uint32_t));
+	ret = cmd_run(&c, UVERBS_OBJECT_MR, UVERBS_METHOD_REG_DMABUF_MR);
+	if (!ret)
+		mr->handle = handle->data;
+	return ret;
+}
+
+static void mr_dereg(struct mr *mr)
+{
+	struct uverbs_cmd c = { 0 };
+	int ret;
+
+	cmd_attr(&c, UVERBS_ATTR_DESTROY_MR_HANDLE, mr->handle, 0);
+	ret = cmd_run(&c, UVERBS_OBJECT_MR, UVERBS_METHOD_MR_DESTROY);
+	if (ret)
+		die(EXIT_FAIL, "MR_DESTROY: %s", strerror(-ret));
+}
+
+static void open_device(void)
+{
+	struct ibv_device **list;
+	int i, n;
+
+	list = ibv_get_device_list(&n);
+	if (!list || !n)
+		die(EXIT_FAIL, "no RDMA device (in the VM: rdma link add rxe0 type rxe netdev eth0)");
+	for (i = 0; i < n; i++)
+		if (!opt.device || !strcmp(ibv_get_device_name(list[i]), opt.device))
+			break;
+	if (i == n)
+		die(EXIT_FAIL, "no RDMA device named %s", opt.device);
+	ctx = ibv_open_device(list[i]);
+	if (!ctx)
+		die(EXIT_FAIL, "ibv_open_device(%s): %s",
+		    ibv_get_device_name(list[i]), strerror(errno));
+	ibv_free_device_list(list);
+	pd = ibv_alloc_pd(ctx);
+	if (!pd)
+		die(EXIT_FAIL, "ibv_alloc_pd: %s", strerror(errno));
+}
+
+/* --rdma-write: a loopback RC QP writes a pattern into each dma-buf MR */
+
+static int find_gid(union ibv_gid *gid)
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		if (ibv_query_gid(ctx, 1, i, gid))
+			break;
+		/* An IPv4-mapped GID: RoCE v2 over the netdev's address. */
+		if (!gid->raw[0] && gid->raw[10] == 0xff && gid->raw[11] == 0xff)
+			return i;
+	}
+	die(EXIT_FAIL, "no IPv4 GID on port 1: give the netdev an IPv4 address");
+}
+
+static struct ibv_qp *loopback_qp(struct ibv_cq *cq)
+{
+	struct ibv_qp_init_attr init = {
+		.send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_qp_attr attr;
+	union ibv_gid gid;
+	struct ibv_qp *qp;
+	int gid_index = find_gid(&gid);
+
+	qp = ibv_create_qp(pd, &init);
+	if (!qp)
+		die(EXIT_FAIL, "ibv_create_qp: %s", strerror(errno));
+
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_INIT;
+	attr.port_num = 1;
+	attr.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
+			       IBV_ACCESS_LOCAL_WRITE;
+	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		die(EXIT_FAIL, "QP to INIT: %s", strerror(errno));
+
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTR;
+	attr.path_mtu = IBV_MTU_1024;
+	attr.dest_qp_num = qp->qp_num;
+	attr.max_dest_rd_atomic = 1;
+	attr.min_rnr_timer = 12;
+	attr.ah_attr.is_global = 1;
+	attr.ah_attr.grh.dgid = gid;
+	attr.ah_attr.grh.sgid_index = gid_index;
+	attr.ah_attr.grh.hop_limit = 1;
+	attr.ah_attr.port_num = 1;
+	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+		die(EXIT_FAIL, "QP to RTR: %s", strerror(errno));
+
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTS;
+	attr.timeout = 14;
+	attr.retry_cnt = 7;
+	attr.rnr_retry = 7;
+	attr.max_rd_atomic = 1;
+	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_TIMEOUT |
+			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+			  IBV_QP_MAX_QP_RD_ATOMIC))
+		die(EXIT_FAIL, "QP to RTS: %s", strerror(errno));
+	return qp;
+}
+
+/*
+ * Write a pattern at an odd offset of the MR with RDMA WRITE, then check
+ * through the CPU mapping that exactly those bytes changed.
+ */
+static int rdma_write_check(struct mr *mr, int n)
+{
+	struct ibv_cq *cq = ibv_create_cq(ctx, 4, NULL, NULL, 0);
+	size_t off = 4096 + 123, len = 64 * 1024 + 7, i;
+	struct ibv_send_wr wr = { 0 }, *bad;
+	struct ibv_sge sge;
+	struct ibv_mr *src_mr;
+	struct ibv_wc wc;
+	struct ibv_qp *qp;
+	unsigned char *src, *dst;
+	time_t deadline;
+	int bad_bytes = 0, polled;
+
+	if (!cq)
+		die(EXIT_FAIL, "ibv_create_cq: %s", strerror(errno));
+	if (mr->buf->size < off + len + 1)
+		die(EXIT_USAGE, "--rdma-write needs a size of at least %zu",
+		    off + len + 1);
+	qp = loopback_qp(cq);
+
+	src = malloc(len);
+	for (i = 0; i < len; i++)
+		src[i] = (unsigned char)(i * 7 + n + 1) | 1;
+	src_mr = ibv_reg_mr(pd, src, len, IBV_ACCESS_LOCAL_WRITE);
+	if (!src_mr)
+		die(EXIT_FAIL, "ibv_reg_mr: %s", strerror(errno));
+
+	dst = buf_map(mr->buf);
+	buf_sync(mr->buf, DMA_BUF_SYNC_START);
+	memset(dst, 0, mr->buf->size);
+	buf_sync(mr->buf, DMA_BUF_SYNC_END);
+
+	sge.addr = (uintptr_t)src;
+	sge.length = len;
+	sge.lkey = src_mr->lkey;
+	wr.opcode = IBV_WR_RDMA_WRITE;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = mr->iova + off;
+	wr.wr.rdma.rkey = mr->rkey;
+	if (ibv_post_send(qp, &wr, &bad))
+		die(EXIT_FAIL, "ibv_post_send: %s", strerror(errno));
+	deadline = time(NULL) + 60;
+	while (!(polled = ibv_poll_cq(cq, 1, &wc)) && time(NULL) < deadline)
+		usleep(1000);
+	if (polled != 1)
+		die(EXIT_FAIL, "RDMA WRITE: no completion within 60 s");
+	if (wc.status != IBV_WC_SUCCESS)
+		die(EXIT_FAIL, "RDMA WRITE: completion status %s",
+		    ibv_wc_status_str(wc.status));
+
+	buf_sync(mr->buf, DMA_BUF_SYNC_START);
+	for (i = 0; i < mr->buf->size; i++) {
+		unsigned char want = (i >= off && i < off + len) ? src[i - off] : 0;
+
+		if (dst[i] != want && bad_bytes++ < 5)
+			fprintf(stderr, "mr %d: byte %zu is %#x, expected %#x\n",
+				n, i, dst[i], want);
+	}
+	buf_sync(mr->buf, DMA_BUF_SYNC_END);
+	say("mr %d: rdma write of %zu bytes at offset %zu: %s\n", n, len, off,
+	    bad_bytes ? "DATA MISMATCH" : "data ok");
+
+	ibv_destroy_qp(qp);
+	ibv_dereg_mr(src_mr);
+	ibv_destroy_cq(cq);
+	free(src);
+	return bad_bytes ? -1 : 0;
+}
+
+/* Holding */
+
+static volatile sig_atomic_t released;
+
+static void on_signal(int sig __attribute__((unused)))
+{
+	released = 1;
+}
+
+/* Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1. */
+static void hold(int n)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	char line[64];
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	printf("holding %d MRs (pid %d): send 'release' or EOF on stdin, or SIGTERM\n",
+	       n, getpid());
+	fflush(stdout);
+	while (!released) {
+		if (!fgets(line, sizeof(line), stdin))
+			break;
+		if (!strncmp(line, "release", 7))
+			break;
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int benchmark(void)
+{
+	struct buf b;
+	struct mr mr;
+	double t0, t;
+	long i;
+	int ret;
+
+	buf_create(&b);
+	/* Warm up: the first pin creates the cgroup's pool state. */
+	ret = mr_reg(&mr, &b);
+	if (ret)
+		die(ret == -EAGAIN ? EXIT_REFUSED : EXIT_FAIL,
+		    "REG_DMABUF_MR: %s", strerror(-ret));
+	mr_dereg(&mr);
+	t0 = now();
+	for (i = 0; i < opt.loop; i++) {
+		ret = mr_reg(&mr, &b);
+		if (ret)
+			die(EXIT_FAIL, "REG_DMABUF_MR: %s", strerror(-ret));
+		mr_dereg(&mr);
+	}
+	t = now() - t0;
+	printf("%ld reg+dereg of a %zu-byte %s MR in %.3f s: %.0f ops/s\n",
+	       opt.loop, opt.size, opt.source, t, opt.loop / t);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: dmabuf-pin [OPTIONS]\n"
+"Register memory regions over dma-bufs on an RDMA device: each is a pin,\n"
+"charged by the dmabuf cgroup controller to this process's cgroup.\n"
+"\n"
+"  -d, --device NAME         RDMA device (default: the first one)\n"
+"  -s, --source SRC          udmabuf (default), heap (= heap:system), heap:NAME\n"
+"  -z, --size SIZE           size of each dma-buf: bytes or K/M/G (default 4M)\n"
+"  -n, --count N             register N MRs (default 1)\n"
+"  -b, --buffers N           over N dma-bufs, round robin (default: one per MR)\n"
+"  -k, --keep-going          go on registering after a refusal\n"
+"  -H, --hold                then wait for 'release', EOF on stdin or SIGTERM\n"
+"  -x, --exit-without-dereg  then exit without deregistering (implies --hold)\n"
+"  -w, --rdma-write          RDMA WRITE into each MR over a loopback QP, check the data\n"
+"  -l, --loop N              benchmark: register and deregister one MR N times\n"
+"  -q, --quiet               print only errors\n"
+"\n"
+"Exit status: 0 registered, 3 refused with EAGAIN, 1 usage, 2 other error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "source", required_argument, NULL, 's' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "buffers", required_argument, NULL, 'b' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "exit-without-dereg", no_argument, NULL, 'x' },
+		{ "rdma-write", no_argument, NULL, 'w' },
+		{ "loop", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c, i, registered = 0, refused = 0, status = 0;
+	struct buf *bufs;
+	struct mr *mrs;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "d:s:z:n:b:kHxwl:qh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.device = optarg; break;
+		case 's': opt.source = optarg; break;
+		case 'z':
+			if (parse_size(optarg, &opt.size) || !opt.size)
+				die(EXIT_USAGE, "bad size '%s': bytes, or a number with K, M or G", optarg);
+			break;
+		case 'n':
+		case 'b':
+		case 'l':
+			errno = 0;
+			i = strtol(optarg, &end, 10);
+			if (errno || *end || i < 1)
+				die(EXIT_USAGE, "-%c needs a positive number, not '%s'", c, optarg);
+			if (c == 'n')
+				opt.count = i;
+			else if (c == 'b')
+				opt.buffers = i;
+			else
+				opt.loop = i;
+			break;
+		case 'k': opt.keep_going = true; break;
+		case 'H': opt.hold = true; break;
+		case 'x': opt.exit_without_dereg = opt.hold = true; break;
+		case 'w': opt.rdma_write = true; break;
+		case 'q': opt.quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	open_device();
+	if (opt.loop)
+		return benchmark();
+
+	if (!opt.buffers || opt.buffers > opt.count)
+		opt.buffers = opt.count;
+	bufs = calloc(opt.buffers, sizeof(*bufs));
+	mrs = calloc(opt.count, sizeof(*mrs));
+	for (i = 0; i < opt.buffers; i++)
+		buf_create(&bufs[i]);
+
+	for (i = 0; i < opt.count; i++) {
+		int ret = mr_reg(&mrs[i], &bufs[i % opt.buffers]);
+
+		if (!ret) {
+			registered++;
+			say("mr %d: registered %zu bytes of %s (dma-buf %d)\n",
+			    i + 1, opt.size, opt.source, i % opt.buffers + 1);
+			if (opt.rdma_write && rdma_write_check(&mrs[i], i + 1))
+				status = EXIT_FAIL;
+			continue;
+		}
+		mrs[i].handle = UINT32_MAX;
+		if (ret == -EAGAIN) {
+			refused++;
+			printf("mr %d: refused: EAGAIN (%s)\n", i + 1,
+			       strerror(-ret));
+		} else {
+			printf("mr %d: failed: %s\n", i + 1, strerror(-ret));
+			status = EXIT_FAIL;
+		}
+		fflush(stdout);
+		if (!opt.keep_going)
+			break;
+	}
+	say("%d registered, %d refused\n", registered, refused);
+
+	if (opt.hold)
+		hold(registered);
+	if (opt.exit_without_dereg)
+		_exit(status ?: refused ? EXIT_REFUSED : 0);
+
+	for (i = 0; i < opt.count; i++)
+		if (mrs[i].buf && mrs[i].handle != UINT32_MAX)
+			mr_dereg(&mrs[i]);
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+	return status ?: refused ? EXIT_REFUSED : 0;
+}
