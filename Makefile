@@ -45,7 +45,7 @@ tree: deps
 SELFTEST_DIR := $(KSRC)/tools/testing/selftests/cgroup
 selftests: tree
 	@mkdir -p $(SELFTESTS)
-	gcc -Wall -O2 -pthread -D_GNU_SOURCE -I$(KSRC)/tools/testing/selftests \
+	gcc -Wall -O2 -pthread \
 		-o $(SELFTESTS)/test_dmabuf $(SELFTEST_DIR)/test_dmabuf.c $(SELFTEST_DIR)/cgroup_util.c
 
 # Test programs that run in the VM.
