@@ -3,6 +3,7 @@
 #   make           install build dependencies, build the test kernel
 #   make check     build everything, boot the kernel in QEMU, run all tests
 #   make demo      boot the kernel and show the controller at work
+#   make bench     the controller's cost on the RDMA pin path (prints figures)
 #   make export    write build/linux's commits back to kernel/patches
 #
 # Everything generated goes to build/ (ignored by git).
@@ -20,7 +21,7 @@ DEB_PACKAGES := linux-source-6.12 build-essential bc bison flex libelf-dev \
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps kernel tree selftests test-bins check demo export checkpatch clean
+.PHONY: all deps kernel tree selftests test-bins check demo bench bench-kernel export checkpatch clean
 
 all: kernel
 
@@ -59,6 +60,14 @@ check: kernel selftests test-bins
 
 demo: kernel test-bins
 	tests/demo.sh
+
+# The cost of the controller on the pin path, on a kernel without KASAN
+# and lockdep (build/obj-bench).
+bench-kernel: deps
+	DEBUG_KERNEL=0 OBJ=$(BUILD)/obj-bench kernel/build.sh bzimage
+
+bench: bench-kernel test-bins
+	tests/bench.sh
 
 export:
 	kernel/build.sh export

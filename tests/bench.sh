@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The cost of the controller on the pin path (make bench): boots the kernel
+# twice, with the controller and with cgroup_disable=dmabuf, registers and
+# deregisters a 1 MiB udmabuf MR on soft-RoCE in a loop from a cgroup at
+# depth 1 and depth 8, and prints ops/s (median of the rounds) and the cost.
+#
+# BENCH_KERNEL picks the kernel (default: the non-debug build/obj-bench one,
+# built by "make bench-kernel"; the test kernel's KASAN and lockdep would
+# drown the figures). A benchmark, not a test: it prints figures, it does
+# not judge them.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+kernel=${BENCH_KERNEL:-$top/build/obj-bench/arch/x86/boot/bzImage}
+out=$top/build/bench
+mkdir -p "$out"
+
+run() {	# run NAME EXTRA_APPEND
+	"$top/tests/vm/run" --kernel "$kernel" --append "$2 kunit.enable=0" \
+		--log "$out/$1-console.log" --out "$out/$1" -- \
+		env BENCH_LOOPS="${BENCH_LOOPS:-3000}" BENCH_ROUNDS="${BENCH_ROUNDS:-5}" \
+		"$top/tests/guest/bench.sh" | tee "$out/$1.txt"
+}
+run on ""
+run off "cgroup_disable=dmabuf"
+
+python3 - "$out/on.txt" "$out/off.txt" <<'PY'
+import re, statistics, sys
+def load(p):
+    r = {}
+    for l in open(p):
+        m = re.match(r"bench depth=(\d+) round=\d+ ops=(\d+)", l)
+        if m:
+            r.setdefault(int(m[1]), []).append(int(m[2]))
+    return {d: statistics.median(v) for d, v in r.items()}
+on, off = load(sys.argv[1]), load(sys.argv[2])
+print()
+print("| depth | controller on (ops/s) | cgroup_disable=dmabuf (ops/s) | cost of the controller |")
+print("|---|---|---|---|")
+for d in sorted(on):
+    cost = (off[d] - on[d]) / off[d] * 100
+    print("| %d | %.0f | %.0f | %+.2f %% |" % (d, on[d], off[d], cost))
+PY
