@@ -21,7 +21,7 @@ DEB_PACKAGES := linux-source-6.12 build-essential bc bison flex libelf-dev \
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps kernel tree selftests test-bins check demo bench bench-kernel export checkpatch clean
+.PHONY: all deps kernel tree selftests test-bins check demo bench bench-kernel export checkpatch check-series clean
 
 all: kernel
 
@@ -74,6 +74,10 @@ export:
 
 checkpatch: tree
 	kernel/build.sh checkpatch
+
+# Every patch builds on its own, W=1 and sparse clean (slow: a build per patch).
+check-series: deps
+	kernel/build.sh each
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/vm $(BUILD)/check $(SELFTESTS)

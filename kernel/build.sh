@@ -7,6 +7,7 @@
 #   kernel/build.sh export     write build/linux's commits back to kernel/patches
 #   kernel/build.sh reset      drop build/linux's work and re-apply the series
 #   kernel/build.sh checkpatch checkpatch --strict on every patch of the series
+#   kernel/build.sh each       build every patch on its own, with W=1 and sparse
 #
 # build/linux is a git tree: the tarball is its "base" tag and every patch of
 # the series a commit on top (branch "dmabuf"). Work on it with git commit,
@@ -152,6 +153,39 @@ cmd_bzimage() {
 	log "built ${obj#"$top"/}/arch/x86/boot/bzImage"
 }
 
+# Every patch of the series must build on its own, without W=1 warnings in
+# the files it touches and sparse-clean: build bzImage at each commit.
+cmd_each() {
+	local tip commits c objs rc=0 n=0 logf=$top/build/each.log
+	tip=$(git_ rev-parse HEAD)
+	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
+		die "build/linux has uncommitted changes: commit them first"
+	mapfile -t commits < <(git_ rev-list --reverse base..HEAD)
+	: > "$logf"
+	for c in "${commits[@]}"; do
+		n=$((n + 1))
+		git_ checkout -q "$c"
+		mapfile -t objs < <(git_ diff --name-only "$c~1" "$c" -- '*.c' |
+			grep -v -e '^tools/' -e '_kunit\.c$' | sed 's/\.c$/.o/')
+		if ! make -s -C "$src" O="$obj" CC="$cc" -j"$jobs" bzImage >> "$logf" 2>&1; then
+			log "patch $n does not build: $(git_ log -1 --format=%s "$c") (see build/each.log)"
+			rc=1
+			continue
+		fi
+		if [ ${#objs[@]} -gt 0 ] &&
+		   make -C "$src" O="$obj" CC="$cc" W=1 C=2 CHECK=sparse "${objs[@]}" 2>&1 |
+		   tee -a "$logf" | grep -E 'warning:|error:'; then
+			log "patch $n has W=1 or sparse warnings: $(git_ log -1 --format=%s "$c")"
+			rc=1
+			continue
+		fi
+		log "patch $n builds, W=1 and sparse clean: $(git_ log -1 --format=%s "$c")"
+	done
+	git_ checkout -q dmabuf
+	[ "$(git_ rev-parse HEAD)" = "$tip" ] || die "could not return to the tip of the series"
+	return $rc
+}
+
 case ${1:-bzimage} in
 bzimage) cmd_bzimage ;;
 tree) cmd_tree ;;
@@ -159,5 +193,6 @@ config) cmd_tree; cmd_config ;;
 export) cmd_export ;;
 reset) [ -d "$src/.git" ] || new_tree; apply_series ;;
 checkpatch) cmd_tree; cmd_checkpatch ;;
-*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch" ;;
+each) cmd_tree; cmd_config; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_each ;;
+*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, each" ;;
 esac

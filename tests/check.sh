@@ -4,6 +4,7 @@
 # 1. On the host: checkpatch --strict on every patch of the series.
 # 2. In one VM boot of the test kernel: the KUnit suites (run at boot, read
 #    from the console log) and the guest tests (tests/guest/run-all, TAP).
+# 3. In a second boot, with cgroup_disable=dmabuf: tests/guest/test_disabled.sh.
 # The run fails when a test fails, when nothing ran, or when the VM runner
 # reports a timeout, a panic or a kernel splat (lockdep, KASAN, WARN).
 # Logs stay in build/check/.
@@ -64,6 +65,18 @@ else
 	result ok "VM boot and run without timeout, panic or kernel splat"
 fi
 count_tap "$out/guest.tap"
+
+echo "== VM booted with cgroup_disable=dmabuf: tests/guest/test_disabled.sh"
+"$top/tests/vm/run" --append "cgroup_disable=dmabuf kunit.enable=0" \
+	--log "$out/console-disabled.log" --out "$out/vm-disabled" -- \
+	"$top/tests/guest/test_disabled.sh" > "$out/disabled.tap" 2> "$out/vm-disabled.err"
+vm_rc=$?
+cat "$out/disabled.tap"
+if [ $vm_rc -eq 125 ]; then
+	cat "$out/vm-disabled.err"
+	result fail "VM with cgroup_disable=dmabuf without timeout, panic or splat (see build/check/console-disabled.log)"
+fi
+count_tap "$out/disabled.tap"
 
 echo "== KUnit (from build/check/console.log)"
 python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
