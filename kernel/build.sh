@@ -30,6 +30,9 @@ fragments=("$src/kernel/configs/kvm_guest.config" "$top/kernel/configs/dmabuf.co
 	   "$top/kernel/configs/vm.config")
 [ "${DEBUG_KERNEL:-1}" = 1 ] && fragments+=("$top/kernel/configs/debug.config")
 
+# Let clones of the repo in other folders (CI) share ccache's entries.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top}
+
 log() { printf '[kernel] %s\n' "$*" >&2; }
 die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
 git_() { git -C "$src" -c user.name="dmabuf build" -c user.email=build@localhost \
