@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabufctl: cgroupfs access. Every path and file of the cgroup v2 tree goes
+ * through here.
+ *
+ * libcgroup (2.0.2 in Debian 12) finds the cgroup2 mount of the dmabuf
+ * controller, reads the controller's files (cgroup_read_value_*) and writes
+ * them (cgroup_modify_cgroup(), which keeps the kernel's errno for
+ * cgroup_get_last_errno(): EINVAL, ENODEV) correctly on v2; tested in the VM.
+ * Done directly instead, and why:
+ *  - a process's cgroup: cgroup_get_current_controller_path() parses
+ *    /proc/PID/cgroup lines as "%d:%[^:]:%s", which never matches v2's
+ *    "0::/path": it fails with ECGOTHER (errno 0) on a v2-only system;
+ *  - mkdir/rmdir and the core files (cgroup.procs, cgroup.subtree_control):
+ *    cgroup_create_cgroup() on v2 enables the controllers in every ancestor
+ *    on its own and leaves a stale errno on success; `enable` and `run` must
+ *    do each step themselves to say which one failed and why (EBUSY, EACCES);
+ *  - the tree walk of `show -r`: a plain readdir is what is fast on 10,000
+ *    cgroups;
+ *  - everything under a root override (--cgroup-root, DMABUFCTL_CGROUP_ROOT,
+ *    the tests' fake tree), which libcgroup, reading /proc/mounts, cannot see.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libcgroup.h>
+
+#include "dmabufctl.h"
+
+static char root[1024];
+static bool use_libcgroup;
+
+const char *cgfs_root(void)
+{
+	return root;
+}
+
+/* The cgroup as people know it: "/" for the root, "/a/b" below. */
+const char *cg_show(const char *cg)
+{
+	static char bufs[4][CG_MAX + 2];
+	static int i;
+	char *b = bufs[i++ & 3];
+
+	snprintf(b, sizeof(bufs[0]), "/%s", cg);
+	return b;
+}
+
+void cgfs_path(const char *cg, const char *file, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s%s", root, *cg ? "/" : "", cg,
+		 file ? "/" : "", file ? file : "");
+}
+
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || isspace((unsigned char)p[-1])) &&
+		    (!p[n] || isspace((unsigned char)p[n])))
+			return true;
+	return false;
+}
+
+static int read_direct(const char *path, char *buf, size_t n)
+{
+	ssize_t len = 0, got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)got < n - 1 && (len = read(fd, buf + got, n - 1 - got)) > 0)
+		got += len;
+	if (len < 0 && !got)
+		got = -errno;
+	close(fd);
+	buf[got > 0 ? got : 0] = '\0';
+	return got;
+}
+
+static int read_libcgroup(const char *cg, const char *file, char *buf, size_t n)
+{
+	char line[512], name[256];
+	void *h = NULL;
+	size_t len = 0;
+	int r;
+
+	snprintf(name, sizeof(name), "%s", file);
+	r = cgroup_read_value_begin("dmabuf", *cg ? cg : "/", name, &h, line, sizeof(line));
+	if (r) {
+		r = cgroup_get_last_errno();
+		return -(r ? r : EIO);
+	}
+	buf[0] = '\0';
+	do {
+		len += snprintf(buf + len, n - len, "%s", line);
+		if (len >= n)
+			len = n - 1;
+	} while (!cgroup_read_value_next(&h, line, sizeof(line)));
+	cgroup_read_value_end(&h);
+	return len;
+}
+
+/* A whole file of a cgroup: its length, or -errno. */
+int cgfs_read(const char *cg, const char *file, char *buf, size_t n)
+{
+	char path[4096];
+
+	if (use_libcgroup && strncmp(file, "cgroup.", 7))
+		return read_libcgroup(cg, file, buf, n);
+	cgfs_path(cg, file, path, sizeof(path));
+	return read_direct(path, buf, n);
+}
+
+static int write_libcgroup(const char *cg, const char *file, const char *s)
+{
+	struct cgroup *c = cgroup_new_cgroup(*cg ? cg : "/");
+	struct cgroup_controller *ctl = c ? cgroup_add_controller(c, "dmabuf") : NULL;
+	int r = ctl ? cgroup_set_value_string(ctl, file, s) : ECGFAIL;
+
+	if (!r)
+		r = cgroup_modify_cgroup(c);
+	cgroup_free(&c);
+	switch (r) {
+	case 0: return 0;
+	case ECGROUPNOTALLOWED: return -EACCES;
+	case ECGROUPNOTEXIST: case ECGROUPVALUENOTEXIST: return -ENOENT;
+	case ECGOTHER: return -(cgroup_get_last_errno() ? cgroup_get_last_errno() : EIO);
+	default: return -EIO;
+	}
+}
+
+/* A write of the whole string at once: 0, or -errno. */
+int cgfs_write(const char *cg, const char *file, const char *s)
+{
+	char path[4096];
+	size_t n = strlen(s);
+	ssize_t w;
+	int fd;
+
+	if (use_libcgroup && strncmp(file, "cgroup.", 7))
+		return write_libcgroup(cg, file, s);
+	cgfs_path(cg, file, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	w = write(fd, s, n);
+	if (w < 0)
+		w = -errno;
+	close(fd);
+	return w < 0 ? (int)w : (size_t)w == n ? 0 : -EIO;
+}
+
+static int no_controller(void)
+{
+	return fail(EXIT_SYS, "boot a kernel built with CONFIG_CGROUP_DMABUF=y, without cgroup_disable=dmabuf",
+		    "this kernel has no dmabuf cgroup controller (not in %s/cgroup.controllers)", root);
+}
+
+static int find_cgroup2_mount(void)
+{
+	char dev[256], dir[1024], type[64];
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%255s %1023s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(root, sizeof(root), "%s", dir);
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+/* Where the tree is: the override, else the cgroup2 mount with dmabuf. */
+int cgfs_init(const char *override)
+{
+	char *mp = NULL, buf[1024];
+	struct stat st;
+
+	if (!override)
+		override = getenv("DMABUFCTL_CGROUP_ROOT");
+	if (override && *override) {
+		snprintf(root, sizeof(root), "%s", override);
+		if (stat(root, &st) || !S_ISDIR(st.st_mode))
+			return fail(EXIT_USAGE, "give the directory of a cgroup2 tree",
+				    "cgroup root %s: %s", root, strerror(errno ? errno : ENOTDIR));
+	} else if (!cgroup_init() && !cgroup_get_subsys_mount_point("dmabuf", &mp)) {
+		snprintf(root, sizeof(root), "%s", mp);
+		free(mp);
+		use_libcgroup = true;
+	} else if (find_cgroup2_mount()) {
+		return fail(EXIT_SYS, "mount it: mount -t cgroup2 none /sys/fs/cgroup",
+			    "no cgroup2 file system mounted");
+	}
+	if (read_direct(fixf("%s/cgroup.controllers", root), buf, sizeof(buf)) < 0) {
+		use_libcgroup = false;
+		if (!find_cgroup2_mount() && !override)
+			return no_controller();
+		return fail(EXIT_SYS, "dmabufctl needs the cgroup v2 hierarchy",
+			    "%s is not a cgroup v2 tree (no cgroup.controllers)", root);
+	}
+	if (!has_word(buf, "dmabuf"))
+		return no_controller();
+	return 0;
+}
+
+/* "a//b/" is "a/b"; ".." is refused. */
+static int normalize(const char *in, char *cg, size_t n)
+{
+	size_t len = 0;
+	const char *p = in, *e;
+
+	cg[0] = '\0';
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchrnul(p, '/');
+		if ((e - p == 2 && !strncmp(p, "..", 2)))
+			return -1;
+		if (!(e - p == 1 && *p == '.')) {
+			if (len + (e - p) + 2 > n)
+				return -1;
+			if (len)
+				cg[len++] = '/';
+			memcpy(cg + len, p, e - p);
+			len += e - p;
+			cg[len] = '\0';
+		}
+		p = e;
+	}
+	return 0;
+}
+
+/*
+ * CGROUP as given: relative to the mount ("a/b"), absolute in the file
+ * system ("/sys/fs/cgroup/a/b"), or absolute in the hierarchy ("/a/b", as in
+ * /proc/PID/cgroup). NULL is the caller's own cgroup.
+ */
+int cgfs_resolve(const char *arg, char *cg, size_t n)
+{
+	size_t rl = strlen(root);
+	char path[4096];
+	struct stat st;
+
+	if (!arg)
+		return cgfs_pid_cgroup(getpid(), cg, n);
+	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
+		arg += rl;
+	if (normalize(arg, cg, n))
+		return fail(EXIT_USAGE, "give a path below the cgroup2 mount, without ..",
+			    "bad cgroup path '%s'", arg);
+	cgfs_path(cg, NULL, path, sizeof(path));
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return fail(EXIT_USAGE, fixf("see the tree: dmabufctl cgroup show -r /"),
+			    "no such cgroup %s", path);
+	return 0;
+}
+
+/* Done directly: libcgroup 2.0.2 cannot parse v2's "0::/path" lines. */
+int cgfs_pid_cgroup(pid_t pid, char *cg, size_t n)
+{
+	char path[64], line[4096];
+	FILE *f;
+	int r = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return fail(EXIT_USAGE, NULL, "no such process %d", (int)pid);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			r = normalize(line + 3, cg, n);
+			break;
+		}
+	}
+	fclose(f);
+	if (r)
+		return fail(EXIT_SYS, "dmabufctl needs the cgroup v2 hierarchy",
+			    "no cgroup v2 entry in %s", path);
+	return 0;
+}
+
+struct pool_stat *stats_pool(struct cg_stats *st, const char *name)
+{
+	struct pool_stat *p;
+	int i;
+
+	for (i = 0; i < st->n; i++)
+		if (!strcmp(st->p[i].name, name))
+			return &st->p[i];
+	if (st->n == MAX_POOLS)
+		return NULL;
+	p = &st->p[st->n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	return p;
+}
+
+static uint64_t value(const char *s)
+{
+	return !strncmp(s, "max", 3) && !isalnum((unsigned char)s[3]) ?
+		UNLIMITED : strtoull(s, NULL, 10);
+}
+
+/* A nested-keyed file: "POOL VALUE" or "POOL key=N key=N" lines. */
+static int parse_file(const char *cg, const char *file, struct cg_stats *st, unsigned have)
+{
+	char buf[8192], *line, *next, *sp, *v;
+	struct pool_stat *p;
+	int r = cgfs_read(cg, file, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	for (line = buf; *line; line = next) {
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = '\0';
+		sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		p = stats_pool(st, line);
+		if (!p)
+			continue;
+		p->have |= have;
+		v = sp + 1;
+		switch (have) {
+		case HAVE_CAPACITY: p->capacity = value(v); break;
+		case HAVE_CURRENT: p->current = value(v); break;
+		case HAVE_PEAK: p->peak = value(v); break;
+		case HAVE_MAX: p->max = value(v); break;
+		case HAVE_EVENTS: p->events = value(v + (strncmp(v, "max=", 4) ? 0 : 4)); break;
+		case HAVE_EVENTS_LOCAL: p->events_local = value(v + (strncmp(v, "max=", 4) ? 0 : 4)); break;
+		case HAVE_STAT:
+			if ((v = strstr(sp + 1, "pins=")))
+				p->pins = value(v + 5);
+			if ((v = strstr(sp + 1, "refused=")))
+				p->refused = value(v + 8);
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The dmabuf files of a cgroup (the root has only dmabuf.pinned.current):
+ * 0, or -ENOENT when the controller is not enabled there.
+ */
+int cgfs_stats(const char *cg, struct cg_stats *st, bool local)
+{
+	static const struct { const char *file; unsigned have; } files[] = {
+		{ "dmabuf.pinned.peak", HAVE_PEAK },
+		{ "dmabuf.pinned.max", HAVE_MAX },
+		{ "dmabuf.pinned.events", HAVE_EVENTS },
+		{ "dmabuf.pinned.stat", HAVE_STAT },
+		{ "dmabuf.pinned.events.local", HAVE_EVENTS_LOCAL },
+	};
+	int i, r;
+
+	st->n = 0;
+	r = parse_file(cg, "dmabuf.pinned.current", st, HAVE_CURRENT);
+	if (r < 0 || !*cg)
+		return r;
+	for (i = 0; i < 4 + local; i++) {
+		r = parse_file(cg, files[i].file, st, files[i].have);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The registered pools: capacity and total pinned, from the root. */
+int cgfs_pools(struct cg_stats *st)
+{
+	int r;
+
+	st->n = 0;
+	r = parse_file("", "dmabuf.capacity", st, HAVE_CAPACITY);
+	if (!r)
+		r = parse_file("", "dmabuf.pinned.current", st, HAVE_CURRENT);
+	if (r)
+		return fail(EXIT_SYS, NULL, "cannot read %s/dmabuf.capacity: %s", root, strerror(-r));
+	return 0;
+}
+
+int cgfs_check_pool(const char *pool)
+{
+	char list[2048] = "";
+	struct cg_stats st;
+	size_t len = 0;
+	int i, r = cgfs_pools(&st);
+
+	if (r)
+		return r;
+	for (i = 0; i < st.n; i++) {
+		if (!strcmp(st.p[i].name, pool))
+			return 0;
+		len += snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", st.p[i].name);
+		if (len >= sizeof(list))
+			len = sizeof(list) - 1;
+	}
+	return fail(EXIT_USAGE, st.n ? fixf("pools: %s", list) : "no pool is registered: load an exporter (udmabuf, dma-heaps)",
+		    "no such pool '%s'", pool);
+}
+
+/* The controller's files are in CG: 0, else the error saying why not. */
+int cgfs_check_dmabuf(const char *cg)
+{
+	char path[4096];
+
+	if (!*cg)
+		return 0;
+	cgfs_path(cg, "dmabuf.pinned.max", path, sizeof(path));
+	if (!access(path, F_OK))
+		return 0;
+	cgfs_path(cg, NULL, path, sizeof(path));
+	return fail(EXIT_SYS, fixf("run `dmabufctl cgroup enable %s`", cg),
+		    "controller dmabuf not enabled in %s", path);
+}
+
+/* Moves every process of CG into CG/leaf, so that CG may have controllers. */
+static int make_leaf(const char *cg)
+{
+	char leaf[CG_MAX], procs[65536], *p, *e;
+	int r, moved = 0, round;
+
+	snprintf(leaf, sizeof(leaf), "%s%sleaf", cg, *cg ? "/" : "");
+	if (mkdir(fixf("%s/%s", root, leaf), 0755) && errno != EEXIST)
+		return fail(EXIT_SYS, NULL, "cannot create %s/%s: %s", root, leaf, strerror(errno));
+	for (round = 0; round < 10; round++) {
+		r = cgfs_read(cg, "cgroup.procs", procs, sizeof(procs));
+		if (r <= 0)
+			break;
+		for (p = procs; *p; p = e) {
+			e = strchrnul(p, '\n');
+			if (*e)
+				*e++ = '\0';
+			r = cgfs_write(leaf, "cgroup.procs", p);
+			if (r && r != -ESRCH)
+				return fail(EXIT_SYS, fixf("move the processes of %s/%s into a child cgroup yourself", root, cg),
+					    "cannot move process %s into %s/%s: %s", p, root, leaf, strerror(-r));
+			moved++;
+		}
+	}
+	note("moved %d process%s of %s into %s, so that %s can have the dmabuf controller",
+	     moved, moved == 1 ? "" : "es", cg_show(cg), cg_show(leaf), cg_show(cg));
+	return 0;
+}
+
+/*
+ * Enables dmabuf in the cgroup.subtree_control of every ancestor of CG (and
+ * of CG itself with `self`), top down, so that CG (its children) get the
+ * controller's files. `leaf`: processes of CG itself are moved into CG/leaf
+ * if they are in the way (cgroup v2's no-internal-process rule).
+ */
+int cgfs_enable(const char *cg, bool self, bool leaf, void (*done)(const char *cg))
+{
+	char a[CG_MAX], buf[1024];
+	size_t len = 0, n = strlen(cg);
+	int r;
+
+	for (;;) {
+		snprintf(a, sizeof(a), "%.*s", (int)len, cg);
+		if (len == n && !self)
+			break;
+		r = cgfs_read(a, "cgroup.subtree_control", buf, sizeof(buf));
+		if (r < 0)
+			return fail(EXIT_SYS, NULL, "cannot read %s/%s/cgroup.subtree_control: %s",
+				    root, a, strerror(-r));
+		if (!has_word(buf, "dmabuf")) {
+			r = cgfs_write(a, "cgroup.subtree_control", "+dmabuf");
+			if (r == -EBUSY && leaf && len == n) {
+				r = make_leaf(a);
+				if (r)
+					return r;
+				r = cgfs_write(a, "cgroup.subtree_control", "+dmabuf");
+			}
+			if (r == -EACCES || r == -EPERM)
+				return fail(EXIT_SYS, fixf("as root: dmabufctl cgroup enable %s", *cg ? cg : "/"),
+					    "permission denied enabling dmabuf in %s", cg_show(a));
+			if (r == -EBUSY)
+				return fail(EXIT_SYS, "move its processes into a child cgroup first (cgroup v2 allows controllers only in cgroups without processes)",
+					    "cannot enable dmabuf in %s: it has processes of its own", cg_show(a));
+			if (r)
+				return fail(EXIT_SYS, NULL, "cannot enable dmabuf in %s/%s/cgroup.subtree_control: %s",
+					    root, a, strerror(-r));
+			if (done)
+				done(a);
+		}
+		if (len == n)
+			break;
+		len = strchrnul(cg + len + 1, '/') - cg;
+		if (len == 1 && !*a && cg[0] != '/')	/* from the root to "x" */
+			len = strchrnul(cg, '/') - cg;
+	}
+	return 0;
+}
+
+int cgfs_mkdir(const char *cg)
+{
+	char path[4096];
+
+	cgfs_path(cg, NULL, path, sizeof(path));
+	if (!mkdir(path, 0755))
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		return fail(EXIT_SYS, "run as root, or in a cgroup delegated to you (give another one with --parent)",
+			    "permission denied creating cgroup %s", path);
+	return fail(EXIT_SYS, NULL, "cannot create cgroup %s: %s", path, strerror(errno));
+}
+
+/* rmdir, waiting a little for exited processes to leave the cgroup. */
+int cgfs_rmdir(const char *cg)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	char path[4096];
+	int i;
+
+	cgfs_path(cg, NULL, path, sizeof(path));
+	for (i = 0; i < 200; i++) {
+		if (!rmdir(path) || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return fail(EXIT_SYS, errno == EBUSY ? "some processes it started still run: rmdir it when they are done" : NULL,
+		    "cannot remove cgroup %s: %s", path, strerror(errno));
+}
