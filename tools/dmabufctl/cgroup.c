@@ -125,7 +125,7 @@ static void show_tree(char *cg, size_t len, int depth)
 
 		if (names[i] && l < CG_MAX) {
 			snprintf(cg + len, CG_MAX - len, "%s%s", len ? "/" : "", names[i]);
-			show_one(cg, depth, &st, !cgfs_stats(cg, &st, true));
+			show_one(cg, depth, &st, !cgfs_stats_walk(cg, &st, opt.json));
 			show_tree(cg, l, depth + 1);
 			cg[len] = '\0';
 		}
@@ -282,6 +282,8 @@ static int set(int argc, char **argv)
 		j_str("cgroup", cg_show(cg));
 		j_arr("pools");
 		for (i = 0; i < st.n; i++) {
+			if (!(st.p[i].have & HAVE_MAX))
+				continue;
 			j_obj(NULL);
 			j_str("pool", st.p[i].name);
 			j_limit("max", st.p[i].max);
@@ -369,6 +371,8 @@ int cmd_cgroup(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (matches(argv[a], commands[i].name))
 			return commands[i].fn(argc - a - 1, argv + a + 1);
-	return fail(EXIT_USAGE, "commands: show, set, enable; see `dmabufctl cgroup --help`",
-		    "unknown command 'cgroup %s'", argv[a]);
+	if (strchr(argv[a], '/'))	/* a path: show it */
+		return show(argc - a, argv + a);
+	return fail(EXIT_USAGE, fixf("commands: show, set, enable; a cgroup of that name: `dmabufctl cgroup show %s`",
+				     argv[a]), "unknown command 'cgroup %s'", argv[a]);
 }

@@ -85,6 +85,7 @@ int cgfs_pid_cgroup(pid_t pid, char *cg, size_t n);
 int cgfs_read(const char *cg, const char *file, char *buf, size_t n);
 int cgfs_write(const char *cg, const char *file, const char *s);
 int cgfs_stats(const char *cg, struct cg_stats *st, bool local);
+int cgfs_stats_walk(const char *cg, struct cg_stats *st, bool local);
 int cgfs_pools(struct cg_stats *st);
 int cgfs_check_pool(const char *pool);
 int cgfs_check_dmabuf(const char *cg);

@@ -37,7 +37,7 @@ static void add_children(struct cg_stats *pools)
 	while ((d = readdir(dir))) {
 		if (d->d_name[0] == '.' || (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN))
 			continue;
-		if (cgfs_stats(d->d_name, &st, false))
+		if (cgfs_stats_walk(d->d_name, &st, false))
 			continue;
 		for (i = 0; i < st.n; i++) {
 			p = stats_pool(pools, st.p[i].name);

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# dmabufctl end to end, in the VM, against the real dmabuf controller:
+# pool/cgroup show, set, enable, run (a pin refused beyond the limit), watch,
+# JSON output checked with python3, and run as an unprivileged user inside a
+# delegated subtree. TAP on stdout.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+CTL=$top/build/bin/dmabufctl
+[ -x "$CTL" ] || CTL=$top/build/dmabufctl/dmabufctl
+M4=4194304
+M8=8388608
+T=dmabufctl_t	# the tests' parent cgroup
+NOBODY=65534
+
+# json FILE PYEXPR: FILE parses as JSON and PYEXPR (over `d`) is true.
+json() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>&1 ||
+		fail "JSON check '$2' failed on: $(cat "$1")"
+}
+
+# ctl EXPECTED_STATUS ARGS...: runs dmabufctl; output in $out, stderr in
+# $cerr (not $err: run_test has a local of that name).
+ctl() {
+	local want=$1 f
+	shift
+	f=$(mktemp)
+	out=$("$CTL" "$@" 2> "$f")
+	status=$?
+	cerr=$(cat "$f")
+	rm -f "$f"
+	[ "$status" = "$want" ] && return 0
+	fail "dmabufctl $*: status $status, want $want; stdout: $out; stderr: $cerr"
+}
+
+t_pool_show() {
+	local j
+	ctl 0 pool || return 1
+	echo "$out" | grep -q '^udmabuf ' || fail "no udmabuf in: $out" || return 1
+	echo "$out" | grep -q '^dma_heap/system ' || fail "no dma_heap/system in: $out" || return 1
+	ctl 0 -j p || return 1
+	j=$(mktemp); echo "$out" > "$j"
+	json "$j" '{p["pool"] for p in d["pools"]} >= {"udmabuf", "dma_heap/system"}'; local r=$?
+	rm -f "$j"; return $r
+}
+
+t_set_show() {
+	mkcg $T && mkcg $T/a || return 1
+	ctl 0 cgroup set $T/a /dev/udmabuf 8M || return 1
+	expect_file "$CGROOT/$T/a" dmabuf.pinned.max udmabuf $M8 || return 1
+	ctl 0 c se "$CGROOT/$T/a" /dev/dma_heap/system 1.5G || return 1
+	expect_file "$CGROOT/$T/a" dmabuf.pinned.max dma_heap/system 1610612736 || return 1
+	ctl 0 cgroup show $T/a || return 1
+	echo "$out" | grep -Eq '^  udmabuf +0 +0 +8MiB' || fail "text show: $out" || return 1
+	ctl 0 -b c $T/a || return 1
+	echo "$out" | grep -Eq '^  dma_heap/system +0 +0 +1610612736' || fail "show -b: $out" || return 1
+	ctl 0 -j cgroup show /$T/a || return 1
+	local j; j=$(mktemp); echo "$out" > "$j"
+	json "$j" '[p["max"] for p in d["cgroups"][0]["pools"] if p["pool"] == "udmabuf"] == [8388608]' || return 1
+	ctl 0 cgroup set $T/a udmabuf max dma_heap/system max || return 1
+	expect_file "$CGROOT/$T/a" dmabuf.pinned.max udmabuf max &&
+	expect_file "$CGROOT/$T/a" dmabuf.pinned.max dma_heap/system max || return 1
+	ctl 0 -p c s $T -r || return 1
+	echo "$out" > "$j"
+	json "$j" '[c["cgroup"] for c in d["cgroups"]] == ["/'$T'", "/'$T'/a"]'; local r=$?
+	rm -f "$j"; return $r
+}
+
+t_errors() {
+	mkcg $T && mkcg $T/a || return 1
+	mkdir "$CGROOT/$T/a/noctl" && test_cgroups=("$CGROOT/$T/a/noctl" "${test_cgroups[@]}")
+	ctl 1 cgroup set $T/a udmabf 8M || return 1
+	case $cerr in
+	"dmabufctl: no such pool 'udmabf': pools: "*udmabuf*) ;;
+	*) fail "unknown pool message: $cerr"; return 1 ;;
+	esac
+	echo "$cerr" | grep -q "dma_heap/system" || fail "pools not listed: $cerr" || return 1
+	ctl 1 cgroup set $T/a udmabuf 8X || return 1
+	ctl 1 cgroup set / udmabuf 8M || return 1
+	ctl 1 cgroup set $T/nosuch udmabuf 8M || return 1
+	ctl 2 cgroup show $T/a/noctl || return 1
+	echo "$cerr" | grep -q "controller dmabuf not enabled in $CGROOT/$T/a/noctl: run \`dmabufctl cgroup enable $T/a/noctl\`" ||
+		fail "not-enabled message: $cerr" || return 1
+	ctl 2 -j cgroup set $T/a/noctl udmabuf 1M || return 1
+	local j; j=$(mktemp); echo "$out" > "$j"
+	json "$j" 'd["error"]["status"] == 2 and "enable" in d["error"]["fix"]' || return 1
+	ctl 1 -j cgroup frob || return 1
+	echo "$out" > "$j"
+	json "$j" 'd["error"]["status"] == 1'; local r=$?
+	rm -f "$j"
+	expect_file "$CGROOT/$T/a" dmabuf.pinned.max udmabuf max || return 1
+	return $r
+}
+
+t_enable() {
+	mkcg $T || return 1
+	mkdir -p "$CGROOT/$T/e1/e2" || return 1
+	test_cgroups=("$CGROOT/$T/e1/e2" "$CGROOT/$T/e1" "${test_cgroups[@]}")
+	[ ! -e "$CGROOT/$T/e1/e2/dmabuf.pinned.max" ] || fail "dmabuf already in e2" || return 1
+	ctl 0 cgroup enable $T/e1/e2 || return 1
+	[ -e "$CGROOT/$T/e1/e2/dmabuf.pinned.max" ] || fail "no dmabuf files in e2 after enable: $out" || return 1
+	ctl 0 -j c e $T/e1/e2 || return 1
+	expect "enable again, JSON" "$out" '{"cgroup":"/'$T'/e1/e2","enabled_in":[]}'
+}
+
+t_run_refuses() {
+	mkcg $T || return 1
+	ctl 3 run -l udmabuf=8M --parent $T -- "$PIN" --size 4M --count 3 || return 1
+	echo "$out" | grep -q '^mr 3: refused: EAGAIN' || fail "mr 3 not refused: $out" || return 1
+	echo "$cerr" | grep -q 'pool udmabuf: 1 pin refused (limit 8MiB, peak 8MiB)' || fail "no refusal note: $cerr" || return 1
+	[ -z "$(find "$CGROOT/$T" -mindepth 1 -type d)" ] || fail "run left a cgroup: $(ls "$CGROOT/$T")" || return 1
+	ctl 0 run -l /dev/udmabuf=8M --parent $T -- "$PIN" --size 4M --count 2 || return 1
+	ctl 3 -j run -l udmabuf=4M --parent $T -- "$PIN" --size 4M --count 2 || return 1
+	# the document follows the command's own output
+	local j; j=$(mktemp); echo "$out" | tail -n 1 > "$j"
+	json "$j" 'd["run"]["status"] == 3 and [(p["max"], p["peak"], p["refused"]) for p in d["run"]["pools"] if p["pool"] == "udmabuf"] == [(4194304, 4194304, 1)]'
+	local r=$?; rm -f "$j"; return $r
+}
+
+# The default parent is the caller's own cgroup.
+t_run_own_cgroup() {
+	mkcg $T && mkcg $T/own || return 1
+	test_cgroups=("$CGROOT/$T/own/leaf" "${test_cgroups[@]}")
+	out=$(sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CGROOT/$T/own" \
+		"$CTL" run -l udmabuf=4M -- "$PIN" -z 4M -n 2 2>&1)
+	status=$?
+	expect "status of run in its own cgroup" "$status" 3 || { echo "$out" >&2; return 1; }
+	echo "$out" | grep -q "moved 1 process of /$T/own into /$T/own/leaf" || fail "no leaf note: $out"
+}
+
+t_watch() {
+	mkcg $T && mkcg $T/w || return 1
+	local f j
+	f=$(mktemp); j=$(mktemp)
+	echo "udmabuf 4M" > "$CGROOT/$T/w/dmabuf.pinned.max"
+	"$CTL" watch $T/w -n 1 > "$f" 2>&1 &
+	local wpid=$!
+	"$CTL" -j watch $T/w -n 2 > "$j" 2>&1 &
+	local jpid=$!
+	sleep 1
+	pin "$CGROOT/$T/w" -z 4M -n 2
+	expect "pin status" "$status" 3 || return 1
+	pin "$CGROOT/$T/w" -z 8M -n 1
+	wait $wpid; expect "watch status" "$?" 0 || return 1
+	wait $jpid; expect "watch -j status" "$?" 0 || return 1
+	grep -Eq "^[0-9T:.-]+Z /$T/w udmabuf refused \+1 events max=1 local max=1$" "$f" || fail "watch line: $(cat "$f")" || return 1
+	json "$j" 'len(d) == 2 and d[1]["pool"] == "udmabuf" and d[1]["events"] == 2 and d[1]["events_local"] == 2' || return 1
+	# SIGTERM closes the JSON array
+	"$CTL" -j watch $T/w > "$j" 2>&1 &
+	wpid=$!
+	sleep 0.5; kill -TERM $wpid; wait $wpid
+	json "$j" 'd == []'; local r=$?
+	rm -f "$f" "$j"; return $r
+}
+
+t_show_pid() {
+	mkcg $T && mkcg $T/h || return 1
+	hold h "$CGROOT/$T/h" -z 4M -n 1 || return 1
+	ctl 0 -j c s --pid "${held_pid[h]}" || return 1
+	local j; j=$(mktemp); echo "$out" > "$j"
+	json "$j" 'd["cgroups"][0]["cgroup"] == "/'$T'/h" and [(p["current"], p["pins"]) for p in d["cgroups"][0]["pools"] if p["pool"] == "udmabuf"] == [(4194304, 1)]' || return 1
+	ctl 0 -j pool || return 1
+	echo "$out" > "$j"
+	json "$j" '[p for p in d["pools"] if p["pool"] == "udmabuf" and p["pinned"] >= 4194304 and p["pins"] >= 1]'; local r=$?
+	rm -f "$j"; return $r
+}
+
+# An unprivileged user in a delegated cgroup: run works there; the limits
+# of the delegated cgroup itself are its parent's (root's) to set.
+t_delegated() {
+	mkcg $T && mkcg $T/deleg || return 1
+	local d=$CGROOT/$T/deleg f
+	test_cgroups=("$d/leaf" "${test_cgroups[@]}")
+	# The devices are root's in the VM (no udev): let nobody pin too.
+	chmod 0666 /dev/udmabuf /dev/infiniband/* || return 1
+	chown $NOBODY "$d" "$d/cgroup.procs" "$d/cgroup.subtree_control" "$d/cgroup.threads" || return 1
+	out=$(sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$d" \
+		setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+		"$CTL" run -l udmabuf=8M -- "$PIN" --size 4M --count 3 2>&1)
+	status=$?
+	expect "status of run as nobody" "$status" 3 || { echo "$out" >&2; return 1; }
+	echo "$out" | grep -q '^mr 3: refused: EAGAIN' || fail "mr 3 not refused: $out" || return 1
+	[ -z "$(find "$d" -mindepth 1 -type d -name 'dmabufctl-run.*')" ] || fail "run left its cgroup" || return 1
+	out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$CTL" cgroup set $T/deleg udmabuf 1M 2>&1)
+	status=$?
+	expect "status of nobody setting its own limit" "$status" 2 || return 1
+	echo "$out" | grep -q "permission denied writing $d/dmabuf.pinned.max: limits of a cgroup are set from its parent" ||
+		fail "permission message: $out" || return 1
+	out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$CTL" -j run --parent / -- true)
+	status=$?
+	f=$(mktemp); echo "$out" > "$f"
+	expect "status of nobody running under the root" "$status" 2 &&
+	json "$f" 'd["error"]["status"] == 2 and "permission denied" in d["error"]["message"]'; local r=$?
+	rm -f "$f"; return $r
+}
+
+setup_rxe || { echo "Bail out! no rxe device"; exit 1; }
+[ -x "$CTL" ] || { echo "Bail out! no $CTL (make -C tools/dmabufctl)"; exit 1; }
+echo "+dmabuf" > "$CGROOT/cgroup.subtree_control"
+
+run_test "pool show, text and JSON" t_pool_show
+run_test "cgroup set and show: /dev pools, sizes, -b, JSON, -r" t_set_show
+run_test "errors: messages, fixes, exit status 1 and 2, JSON errors" t_errors
+run_test "cgroup enable on every ancestor" t_enable
+run_test "run: third 4M pin under 8M refused, exit 3, cgroup removed" t_run_refuses
+run_test "run in the caller's own cgroup (moved into a leaf)" t_run_own_cgroup
+run_test "watch: a line per refusal, JSON array" t_watch
+run_test "cgroup show --pid and pool show with a held pin" t_show_pid
+modes=$(stat -c '%a %n' /dev/udmabuf /dev/infiniband/*)
+run_test "non-root run in a delegated subtree" t_delegated
+while read -r m f; do chmod "$m" "$f"; done <<< "$modes"
+rmdir "$CGROOT/$T" 2>/dev/null
+tap_done
