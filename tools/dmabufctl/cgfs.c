@@ -4,19 +4,23 @@
  * through here.
  *
  * libcgroup (2.0.2 in Debian 12) finds the cgroup2 mount of the dmabuf
- * controller, reads the controller's files (cgroup_read_value_*) and writes
- * them (cgroup_modify_cgroup(), which keeps the kernel's errno for
- * cgroup_get_last_errno(): EINVAL, ENODEV) correctly on v2; tested in the VM.
- * Done directly instead, and why:
+ * controller (cgroup_init(), cgroup_get_subsys_mount_point()) and reads the
+ * controller's files (cgroup_read_value_*()) correctly on v2. Done directly
+ * instead, and why (each seen on the VM kernel):
  *  - a process's cgroup: cgroup_get_current_controller_path() parses
  *    /proc/PID/cgroup lines as "%d:%[^:]:%s", which never matches v2's
  *    "0::/path": it fails with ECGOTHER (errno 0) on a v2-only system;
+ *  - writes: cgroup_modify_cgroup() reports a write refused with EACCES (the
+ *    usual case: a delegatee setting its own cgroup's limits) as
+ *    ECGROUPVALUENOTEXIST with cgroup_get_last_errno() 0, so the error could
+ *    not say why; a plain write(2) gives the kernel's errno (EACCES, EINVAL,
+ *    ENODEV, EBUSY), and one write of all lines is all-or-nothing;
  *  - mkdir/rmdir and the core files (cgroup.procs, cgroup.subtree_control):
  *    cgroup_create_cgroup() on v2 enables the controllers in every ancestor
  *    on its own and leaves a stale errno on success; `enable` and `run` must
  *    do each step themselves to say which one failed and why (EBUSY, EACCES);
- *  - the tree walk of `show -r`: a plain readdir is what is fast on 10,000
- *    cgroups;
+ *  - the tree walk of `show -r` (readdir, and openat(2) of each cgroup's
+ *    files from its directory): what is fast on 10,000 cgroups;
  *  - everything under a root override (--cgroup-root, DMABUFCTL_CGROUP_ROOT,
  *    the tests' fake tree), which libcgroup, reading /proc/mounts, cannot see.
  */
@@ -130,24 +134,6 @@ int cgfs_read(const char *cg, const char *file, char *buf, size_t n)
 	return read_direct(path, buf, n);
 }
 
-static int write_libcgroup(const char *cg, const char *file, const char *s)
-{
-	struct cgroup *c = cgroup_new_cgroup(*cg ? cg : "/");
-	struct cgroup_controller *ctl = c ? cgroup_add_controller(c, "dmabuf") : NULL;
-	int r = ctl ? cgroup_set_value_string(ctl, file, s) : ECGFAIL;
-
-	if (!r)
-		r = cgroup_modify_cgroup(c);
-	cgroup_free(&c);
-	switch (r) {
-	case 0: return 0;
-	case ECGROUPNOTALLOWED: return -EACCES;
-	case ECGROUPNOTEXIST: case ECGROUPVALUENOTEXIST: return -ENOENT;
-	case ECGOTHER: return -(cgroup_get_last_errno() ? cgroup_get_last_errno() : EIO);
-	default: return -EIO;
-	}
-}
-
 /* A write of the whole string at once: 0, or -errno. */
 int cgfs_write(const char *cg, const char *file, const char *s)
 {
@@ -156,8 +142,6 @@ int cgfs_write(const char *cg, const char *file, const char *s)
 	ssize_t w;
 	int fd;
 
-	if (use_libcgroup && strncmp(file, "cgroup.", 7))
-		return write_libcgroup(cg, file, s);
 	cgfs_path(cg, file, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | (plain_dir ? O_CREAT : 0), 0644);
 	if (fd < 0)

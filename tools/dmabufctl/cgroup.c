@@ -110,12 +110,14 @@ static void show_tree(char *cg, size_t len, int depth)
 		    !S_ISDIR(sb.st_mode) : d->d_type != DT_DIR)
 			continue;
 		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			names = realloc(names, cap * sizeof(*names));
-			if (!names)
+			char **more = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*names));
+
+			if (!more)
 				break;
+			names = more;
 		}
-		names[n++] = strdup(d->d_name);
+		if ((names[n] = strdup(d->d_name)))
+			n++;
 	}
 	closedir(dir);
 	if (names)
@@ -123,7 +125,7 @@ static void show_tree(char *cg, size_t len, int depth)
 	for (i = 0; i < n; i++) {
 		size_t l = len + (len ? 1 : 0) + strlen(names[i]);
 
-		if (names[i] && l < CG_MAX) {
+		if (l < CG_MAX) {
 			snprintf(cg + len, CG_MAX - len, "%s%s", len ? "/" : "", names[i]);
 			show_one(cg, depth, &st, !cgfs_stats_walk(cg, &st, opt.json));
 			show_tree(cg, l, depth + 1);

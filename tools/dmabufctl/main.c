@@ -51,8 +51,11 @@ bool matches(const char *arg, const char *word)
 	return n && n <= strlen(word) && !strncmp(arg, word, n);
 }
 
+/* -b, -j, -p: before the object, or anywhere among a command's options. */
 int global_opt(const char *a)
 {
+	bool json = opt.json;
+
 	if (!strcmp(a, "-b") || !strcmp(a, "--bytes"))
 		opt.bytes = true;
 	else if (!strcmp(a, "-j") || !strcmp(a, "--json"))
@@ -61,6 +64,8 @@ int global_opt(const char *a)
 		opt.json = opt.pretty = true;
 	else
 		return 0;
+	if (opt.json && !json && out)
+		out_begin();	/* buffer the document from now on */
 	return 1;
 }
 

@@ -134,16 +134,18 @@ int cmd_watch(int argc, char **argv)
 		for (e = (void *)ev; (char *)e < ev + n; e = (void *)((char *)e + sizeof(*e) + e->len))
 			gone |= (e->mask & IN_IGNORED) != 0;
 		if (!cgfs_stats(cg, &now, true)) {
+			/* per pool, against its last value (a pool may come and go) */
 			for (i = 0; i < now.n; i++) {
 				struct pool_stat *p = &now.p[i], *o = stats_pool(&last, p->name);
-				uint64_t before = o ? o->events : 0;
 
-				if (p->events > before) {
-					print_change(cg, p, p->events - before);
-					seen += p->events - before;
+				if (!o || !(p->have & HAVE_EVENTS))
+					continue;
+				if (p->events > o->events) {
+					print_change(cg, p, p->events - o->events);
+					seen += p->events - o->events;
 				}
+				*o = *p;
 			}
-			last = now;
 		}
 		if (gone) {
 			if (!opt.json)

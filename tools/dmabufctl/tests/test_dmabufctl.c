@@ -214,7 +214,7 @@ static int run(const char *arg, ...)
 }
 
 #define RUN(want, ...) do {						\
-	int _s = run(__VA_ARGS__, NULL);				\
+	int _s = run(__VA_ARGS__, (char *)NULL);				\
 	if (_s != (want))						\
 		fail_msg("status %d, want %d\nstdout: %s\nstderr: %s",	\
 			 _s, (want), r.out, r.err);			\
@@ -690,8 +690,10 @@ static pid_t bg(const char *outfile, char *const argv[])
 	assert_true(pid >= 0);
 	if (!pid) {
 		int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int null = open("/dev/null", O_WRONLY);
 
 		dup2(fd, 1);
+		dup2(null, 2);		/* notes */
 		execv(ctl, argv);
 		_exit(99);
 	}
