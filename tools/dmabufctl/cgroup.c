@@ -301,10 +301,13 @@ static int set(int argc, char **argv)
 
 static void enabled_in(const char *cg)
 {
+	char path[4096];
+
+	cgfs_path(cg, "cgroup.subtree_control", path, sizeof(path));
 	if (opt.json)
 		j_str(NULL, cg_show(cg));
 	else
-		fprintf(out, "enabled dmabuf in %s/cgroup.subtree_control\n", cg_show(cg));
+		fprintf(out, "enabled dmabuf in %s\n", path);
 }
 
 static int enable(int argc, char **argv)

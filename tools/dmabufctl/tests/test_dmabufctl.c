@@ -647,10 +647,12 @@ static void test_cgroup_enable(void **state)
 	mkcg_plain("e1");
 	mkcg_plain("e1/e2");
 	mkcg_plain("e1/e2/e3");
+	put("cgroup.subtree_control", "cpu\n");
 	RUN(0, "cgroup", "enable", "e1/e2/e3");
-	assert_string_equal(r.out,
-		"enabled dmabuf in /e1/cgroup.subtree_control\n"
-		"enabled dmabuf in /e1/e2/cgroup.subtree_control\n");
+	assert_string_equal(r.out, fmt("enabled dmabuf in %s/cgroup.subtree_control\n"
+				       "enabled dmabuf in %s/e1/cgroup.subtree_control\n"
+				       "enabled dmabuf in %s/e1/e2/cgroup.subtree_control\n", root, root, root));
+	put("cgroup.subtree_control", "dmabuf\n");
 	assert_string_equal(get("e1/cgroup.subtree_control"), "+dmabuf");
 	assert_string_equal(get("e1/e2/cgroup.subtree_control"), "+dmabuf");
 	assert_string_equal(get("e1/e2/e3/cgroup.subtree_control"), "");
