@@ -1,6 +1,7 @@
 # dmabuf cgroup controller: kernel series, tools and tests.
 #
 #   make           install build dependencies, build the test kernel
+#   make install   install dmabufctl (PREFIX=/usr/local, DESTDIR)
 #   make check     build everything, boot the kernel in QEMU, run all tests
 #   make demo      boot the kernel and show the controller at work
 #   make bench     the controller's cost on the RDMA pin path (prints figures)
@@ -17,11 +18,12 @@ SELFTESTS := $(BUILD)/selftests
 
 DEB_PACKAGES := linux-source-6.12 build-essential bc bison flex libelf-dev \
 	libssl-dev dwarves cpio kmod xz-utils python3 git ccache sparse \
-	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev
+	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev \
+	libcgroup-dev libcmocka-dev
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps kernel tree selftests test-bins check demo bench bench-kernel export checkpatch check-series clean
+.PHONY: all deps kernel tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
 
 all: kernel
 
@@ -55,10 +57,20 @@ test-bins: deps
 	@mkdir -p $(BIN)
 	gcc -Wall -Wextra -O2 -o $(BIN)/dmabuf-pin tests/pin/dmabuf-pin.c -libverbs
 
-check: kernel selftests test-bins
+# The admin tool; the VM tests use the copy in build/bin.
+DMABUFCTL_O := $(BUILD)/dmabufctl
+dmabufctl: deps
+	$(MAKE) -C tools/dmabufctl O=$(DMABUFCTL_O)
+	@mkdir -p $(BIN)
+	install -m 0755 $(DMABUFCTL_O)/dmabufctl $(BIN)/dmabufctl
+
+install: dmabufctl
+	$(MAKE) -C tools/dmabufctl O=$(DMABUFCTL_O) install PREFIX=$(or $(PREFIX),/usr/local) DESTDIR=$(DESTDIR)
+
+check: kernel selftests test-bins dmabufctl
 	tests/check.sh
 
-demo: kernel test-bins
+demo: kernel test-bins dmabufctl
 	tests/demo.sh
 
 # The cost of the controller on the pin path, on a kernel without KASAN

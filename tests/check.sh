@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of the project and print one summary line "N passed, N failed".
 #
-# 1. On the host: checkpatch --strict on every patch of the series.
+# 1. On the host: checkpatch --strict on every patch of the series, and the
+#    dmabufctl unit tests.
 # 2. In one VM boot of the test kernel: the KUnit suites (run at boot, read
 #    from the console log) and the guest tests (tests/guest/run-all, TAP).
 # 3. In a second boot, with cgroup_disable=dmabuf: tests/guest/test_disabled.sh.
@@ -50,6 +51,13 @@ while read -r p; do
 		result fail "checkpatch $p"
 	fi
 done < <(grep -v '^#' "$top/kernel/patches/series")
+
+echo "== host: dmabufctl unit tests (cmocka, fake cgroupfs)"
+CMOCKA_MESSAGE_OUTPUT=TAP make -s -C "$top/tools/dmabufctl" O="$top/build/dmabufctl" test \
+	> "$out/dmabufctl.tap" 2>&1 ||
+	grep -q '^not ok' "$out/dmabufctl.tap" || result fail "dmabufctl unit tests: build or run failed"
+cat "$out/dmabufctl.tap"
+count_tap "$out/dmabufctl.tap"
 
 echo "== VM: KUnit at boot, then tests/guest/run-all"
 "$top/tests/vm/run" --log "$out/console.log" --out "$out/vm" -- \
