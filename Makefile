@@ -1,6 +1,6 @@
 # dmabuf cgroup controller: kernel series, tools and tests.
 #
-#   make           install build dependencies, build the test kernel
+#   make           install build dependencies, build the test kernel and the tools
 #   make install   install dmabufctl (PREFIX=/usr/local, DESTDIR)
 #   make check     build everything, boot the kernel in QEMU, run all tests
 #   make demo      boot the kernel and show the controller at work
@@ -25,7 +25,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all deps kernel tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
 
-all: kernel
+all: kernel dmabufctl test-bins
 
 # Install what is missing, once; apt-get update only when something is.
 deps:
