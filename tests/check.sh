@@ -59,36 +59,33 @@ CMOCKA_MESSAGE_OUTPUT=TAP make -s -C "$top/tools/dmabufctl" O="$top/build/dmabuf
 cat "$out/dmabufctl.tap"
 count_tap "$out/dmabufctl.tap"
 
-echo "== VM: KUnit at boot, then tests/guest/run-all"
-"$top/tests/vm/run" --log "$out/console.log" --out "$out/vm" -- \
-	"$top/tests/guest/run-all" > "$out/guest.tap" 2> "$out/vm.err"
-vm_rc=$?
-cat "$out/guest.tap"
-# 125: the runner's own verdict (timeout, panic, kernel splat); anything
-# else is run-all's status, whose failures are in the TAP already.
-if [ $vm_rc -eq 125 ]; then
-	cat "$out/vm.err"
-	result fail "VM boot and run without timeout, panic or kernel splat (see build/check/console.log)"
-else
-	result ok "VM boot and run without timeout, panic or kernel splat"
-fi
-count_tap "$out/guest.tap"
+# vm_tests NAME APPEND SCRIPT: one VM boot running SCRIPT (TAP), with the
+# boot's own verdict as a test. The runner exits 125 for a timeout, a panic
+# or a kernel splat; any other status is SCRIPT's, whose failures are in its
+# TAP already. Logs: build/check/NAME.{console.log,tap,err}.
+vm_tests() {
+	local name=$1 append=$2 script=$3 rc
+	echo "== VM ($name${append:+: $append}): ${script#"$top"/}"
+	"$top/tests/vm/run" --append "$append" --log "$out/$name.console.log" \
+		--out "$out/$name.vm" -- "$script" > "$out/$name.tap" 2> "$out/$name.err"
+	rc=$?
+	cat "$out/$name.tap"
+	if [ $rc -eq 125 ]; then
+		cat "$out/$name.err"
+		result fail "VM $name: boot and run without timeout, panic or kernel splat (see build/check/$name.console.log)"
+	else
+		result ok "VM $name: boot and run without timeout, panic or kernel splat"
+	fi
+	count_tap "$out/$name.tap"
+}
 
-echo "== VM booted with cgroup_disable=dmabuf: tests/guest/test_disabled.sh"
-"$top/tests/vm/run" --append "cgroup_disable=dmabuf kunit.enable=0" \
-	--log "$out/console-disabled.log" --out "$out/vm-disabled" -- \
-	"$top/tests/guest/test_disabled.sh" > "$out/disabled.tap" 2> "$out/vm-disabled.err"
-vm_rc=$?
-cat "$out/disabled.tap"
-if [ $vm_rc -eq 125 ]; then
-	cat "$out/vm-disabled.err"
-	result fail "VM with cgroup_disable=dmabuf without timeout, panic or splat (see build/check/console-disabled.log)"
-fi
-count_tap "$out/disabled.tap"
+# KUnit runs at the first boot; the second has the controller disabled.
+vm_tests main "" "$top/tests/guest/run-all"
+vm_tests disabled "cgroup_disable=dmabuf kunit.enable=0" "$top/tests/guest/test_disabled.sh"
 
-echo "== KUnit (from build/check/console.log)"
+echo "== KUnit (from build/check/main.console.log)"
 python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
-	< "$out/console.log" > "$out/kunit.txt" 2>&1
+	< "$out/main.console.log" > "$out/kunit.txt" 2>&1
 python3 - "$out/kunit.json" > "$out/kunit.tap" <<'PY'
 import json, sys
 try:
@@ -114,6 +111,6 @@ for suite in cgroup_dmabuf; do
 done
 
 echo
-echo "logs: build/check/ (console.log, guest.tap, kunit.txt)"
+echo "logs: build/check/ (main.console.log, main.tap, disabled.*, kunit.txt)"
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

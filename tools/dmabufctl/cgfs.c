@@ -84,10 +84,11 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
-static int read_direct(const char *path, char *buf, size_t n)
+/* A file of the cgroup open as dfd: direct, the walk's fast path. */
+static int read_at(int dfd, const char *file, char *buf, size_t n)
 {
-	ssize_t len = 0, got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = 0, len = 0;
+	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -98,6 +99,11 @@ static int read_direct(const char *path, char *buf, size_t n)
 	close(fd);
 	buf[got > 0 ? got : 0] = '\0';
 	return got;
+}
+
+static int read_direct(const char *path, char *buf, size_t n)
+{
+	return read_at(AT_FDCWD, path, buf, n);
 }
 
 static int read_libcgroup(const char *cg, const char *file, char *buf, size_t n)
@@ -309,22 +315,6 @@ static uint64_t value(const char *s)
 		UNLIMITED : strtoull(s, NULL, 10);
 }
 
-/* A file of the cgroup open as dfd: direct, the walk's fast path. */
-static int read_at(int dfd, const char *file, char *buf, size_t n)
-{
-	ssize_t got = 0, len = 0;
-	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < n - 1 && (len = read(fd, buf + got, n - 1 - got)) > 0)
-		got += len;
-	if (len < 0 && !got)
-		got = -errno;
-	close(fd);
-	buf[got > 0 ? got : 0] = '\0';
-	return got;
-}
 
 /*
  * A nested-keyed file: "POOL VALUE" or "POOL key=N key=N" lines. From the

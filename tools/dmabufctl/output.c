@@ -175,14 +175,9 @@ void note(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void print_error(FILE *f)
+/* {"error": {"message": ..., "fix": ..., "status": N}} */
+static void j_error(void)
 {
-	if (!opt.json) {
-		fprintf(f, "dmabufctl: %s%s%s\n", err_msg, *err_fix ? ": " : "", err_fix);
-		return;
-	}
-	out = f;
-	depth = 0;
 	j_obj(NULL);
 	j_obj("error");
 	j_str("message", err_msg);
@@ -191,6 +186,17 @@ static void print_error(FILE *f)
 	j_int("status", err_status);
 	j_end();
 	j_end();
+}
+
+static void print_error(FILE *f)
+{
+	if (!opt.json) {
+		fprintf(f, "dmabufctl: %s%s%s\n", err_msg, *err_fix ? ": " : "", err_fix);
+		return;
+	}
+	out = f;
+	depth = 0;
+	j_error();
 }
 
 /*
@@ -214,14 +220,7 @@ int out_end(int status)
 	}
 	if (error) {
 		if (opt.json && depth) {	/* an open stream */
-			j_obj(NULL);
-			j_obj("error");
-			j_str("message", err_msg);
-			if (*err_fix)
-				j_str("fix", err_fix);
-			j_int("status", err_status);
-			j_end();
-			j_end();
+			j_error();
 			while (depth)
 				j_end();
 		} else if (opt.json) {
