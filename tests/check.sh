@@ -27,7 +27,8 @@ result() {	# result ok|fail|skip NAME
 }
 
 # Count TAP results of a file: lines "ok N ..." / "not ok N ..." at any nesting
-# depth are counted once per test program run, "# SKIP" as skipped.
+# depth are counted once per test program run, "# SKIP" as skipped, and a
+# "Bail out!" as a failure.
 count_tap() {
 	local line name
 	while IFS= read -r line; do
@@ -36,6 +37,7 @@ count_tap() {
 		"ok "*) result ok "${line#ok }" ;;
 		"not ok "*"# SKIP"*) result skip "${line#not ok }" ;;
 		"not ok "*) result fail "${line#not ok }" ;;
+		"Bail out!"*) result fail "$line" ;;
 		esac
 	done < "$1"
 }
