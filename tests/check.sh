@@ -107,7 +107,7 @@ walk(doc, "")
 PY
 cat "$out/kunit.tap"
 count_tap "$out/kunit.tap"
-for suite in cgroup_dmabuf; do
+for suite in cgroup_dmabuf cgroup_dmabuf_dma_buf; do
 	grep -q "kunit \.*$suite\." "$out/kunit.tap" ||
 		result fail "KUnit suite $suite ran (not found in the console log)"
 done
