@@ -6,6 +6,8 @@
 #   make demo      boot the kernel and show the controller at work
 #   make bench     the controller's cost on the RDMA pin path (prints figures)
 #   make export    write build/linux's commits back to kernel/patches
+#   make systemd   Debian 12's systemd 252 with the DMABufPinnedMax= series (systemd/patches)
+#   make systemd-deb  installable Debian packages of that systemd (build/systemd/deb)
 #
 # Everything generated goes to build/ (ignored by git).
 
@@ -23,6 +25,7 @@ DEB_PACKAGES := linux-source-6.12 build-essential bc bison flex libelf-dev \
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
+.PHONY: systemd systemd-test systemd-deb systemd-export
 .PHONY: all deps kernel tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
 
 all: kernel dmabufctl test-bins
@@ -90,6 +93,21 @@ checkpatch: tree
 # Every patch builds on its own, W=1 and sparse clean (slow: a build per patch).
 check-series: deps
 	kernel/build.sh each
+
+# systemd 252 from Debian's source package with systemd/patches applied; the
+# VM tests boot it as PID 1. systemd/build.sh adds the deb-src entry and the
+# build dependencies it needs.
+systemd: deps
+	systemd/build.sh build
+
+systemd-test: systemd
+	systemd/build.sh test
+
+systemd-deb: deps
+	systemd/build.sh deb
+
+systemd-export:
+	systemd/build.sh export
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/vm $(BUILD)/check $(SELFTESTS)

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Build Debian 12's systemd 252 with the DMABufPinnedMax= series (systemd/patches).
+#
+#   systemd/build.sh fetch     apt-get source systemd into build/systemd (adds a deb-src entry if needed)
+#   systemd/build.sh tree      a git tree of the source (tag "base", branch "dmabuf") with the series applied
+#   systemd/build.sh build     meson build of what the tests need: systemd, systemctl, systemd-run and
+#                              the unit tests test-cgroup-mask, test-load-fragment, test-cgroup-util
+#   systemd/build.sh test      run those unit tests that need no booted systemd (the VM runs the others)
+#   systemd/build.sh export    git format-patch base..dmabuf back into systemd/patches
+#   systemd/build.sh deb       Debian packages of the patched systemd in build/systemd/deb
+#   systemd/build.sh reset     remove the tree and build dir (the fetched source stays)
+#
+# The series is the source of truth: edit in build/systemd/src (branch dmabuf), commit, then export.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$top/build/systemd
+patches=$top/systemd/patches
+src=$work/src
+obj=$work/obj
+targets=(systemd systemctl systemd-run test-cgroup-mask test-load-fragment test-cgroup-util)
+unit_tests=(test-load-fragment test-cgroup-util)
+
+die() { echo "systemd/build.sh: $*" >&2; exit 1; }
+git_id=(-c user.name="dmabuf build" -c user.email=build@localhost)
+
+have_deb_src() {
+	grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+# The newest Debian systemd source: apt-get source into $work/pkg/<version>.
+fetch() {
+	if ! have_deb_src; then
+		[ "$(id -u)" = 0 ] || die "no deb-src entry in apt's sources; add one (as root) or run 'make deps'"
+		if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+			sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources
+		else
+			sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/dmabuf-deb-src.list
+		fi
+		apt-get update -qq
+	fi
+	mkdir -p "$work/pkg"
+	(cd "$work/pkg" && apt-get source -qq --download-only systemd >/dev/null 2>&1 ||
+		apt-get source -qq --download-only systemd)
+	dsc=$(ls -t "$work"/pkg/systemd_*.dsc | head -n1)
+	echo "$dsc"
+}
+
+tree() {
+	local dsc ver
+	dsc=$(fetch | tail -n1)
+	ver=$(basename "$dsc" .dsc)
+	ver=${ver#systemd_}
+	if [ -d "$src/.git" ] && [ "$(cat "$work/src.version" 2>/dev/null)" = "$ver" ]; then
+		echo "tree: $src exists ($ver); 'systemd/build.sh reset' to start again"
+		return
+	fi
+	rm -rf "$src" "$obj"
+	dpkg-source --no-check -x "$dsc" "$src" >/dev/null
+	echo "$ver" > "$work/src.version"
+	(
+		cd "$src"
+		git init -q
+		git add -A -f
+		git "${git_id[@]}" commit -q -m "systemd $ver (Debian source, Debian patches applied)"
+		git tag base
+		git checkout -q -b dmabuf
+		mapfile -t series < <(grep -v '^#' "$patches/series" | grep .)
+		git "${git_id[@]}" am -q --keep-cr "${series[@]/#/$patches/}" ||
+			die "the series does not apply to systemd $ver; see 'git am --show-current-patch' in $src"
+	)
+	echo "tree: $src (systemd $ver + $(grep -vc '^#' "$patches/series") patches)"
+}
+
+# The build dependencies of Debian's systemd (and what 'deb' needs), installed when missing.
+deps() {
+	local missing=()
+	for p in dpkg-dev devscripts quilt meson ninja-build; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ] || ! (cd "$src" && dpkg-checkbuilddeps >/dev/null 2>&1); then
+		[ "$(id -u)" = 0 ] || die "build dependencies of systemd missing; run (as root) apt-get build-dep systemd"
+		echo "deps: installing the build dependencies of systemd"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			dpkg-dev devscripts quilt meson ninja-build >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq systemd >/dev/null
+	fi
+}
+
+build() {
+	[ -d "$src/.git" ] || tree
+	deps
+	if [ ! -f "$obj/build.ninja" ]; then
+		# Debian's paths (debian/rules), so that the result runs on a Debian 12 root.
+		meson setup "$obj" "$src" \
+			-Dmode=release -Dsplit-usr=true -Drootlibdir=/usr/lib/x86_64-linux-gnu \
+			-Ddefault-hierarchy=unified -Dsysvinit-path=/etc/init.d -Dsysvrcnd-path=/etc \
+			-Dtelinit-path=/lib/sysvinit/telinit -Dmount-path=/bin/mount -Dumount-path=/bin/umount \
+			-Dsulogin-path=/sbin/sulogin -Dkmod-path=/bin/kmod -Ddebug-shell=/bin/bash \
+			-Ddefault-kill-user-processes=false -Dstatus-unit-format-default=combined \
+			-Dman=false -Dtranslations=false -Dtests=true -Dinstall-tests=false \
+			-Dversion-tag="$(cat "$work/src.version")+dmabuf" > "$work/meson-setup.log" ||
+			{ tail -n 30 "$work/meson-setup.log"; die "meson setup failed"; }
+	fi
+	ninja -C "$obj" "${targets[@]}"
+	echo "build: $obj/{systemd,systemctl,systemd-run}"
+}
+
+unit_tests() {
+	local t rc=0
+	build >/dev/null
+	for t in "${unit_tests[@]}"; do
+		if "$obj/$t" > "$work/$t.log" 2>&1; then
+			echo "ok - systemd $t"
+		else
+			echo "not ok - systemd $t (log: build/systemd/$t.log)"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+export_series() {
+	[ -d "$src/.git" ] || die "no tree in $src"
+	rm -f "$patches"/*.patch
+	(cd "$src" && git format-patch -q --no-signature --zero-commit -o "$patches" base..dmabuf)
+	(cd "$patches" && ls ./*.patch | sed 's|^\./||' > series)
+	echo "export: $(wc -l < "$patches/series") patches in systemd/patches"
+}
+
+# Debian packages: the series added to debian/patches of a fresh unpack, built with
+# dpkg-buildpackage (no tests, no docs, no udebs; about 30-40 minutes on 2 cores).
+deb() {
+	local dsc d
+	[ -d "$src/.git" ] || tree
+	deps
+	dsc=$(fetch | tail -n1)
+	d=$work/deb
+	rm -rf "$d"
+	mkdir -p "$d"
+	dpkg-source --no-check -x "$dsc" "$d/src" >/dev/null
+	mapfile -t series < <(grep -v '^#' "$patches/series" | grep .)
+	for p in "${series[@]}"; do
+		cp "$patches/$p" "$d/src/debian/patches/dmabuf-$p"
+		echo "dmabuf-$p" >> "$d/src/debian/patches/series"
+	done
+	(
+		cd "$d/src"
+		QUILT_PATCHES=debian/patches quilt push -a -q >/dev/null
+		DEBFULLNAME="dmabuf build" DEBEMAIL=build@localhost \
+			dch --local +dmabuf --distribution bookworm "Add DMABufAccounting= and DMABufPinnedMax= (dmabuf cgroup controller)."
+		DEB_BUILD_OPTIONS="nocheck nodoc parallel=$(nproc)" DEB_BUILD_PROFILES="nocheck nodoc noudeb noinsttest" \
+			dpkg-buildpackage -b -uc -us -j"$(nproc)" > "$d/build.log" 2>&1 ||
+			{ tail -n 40 "$d/build.log"; die "dpkg-buildpackage failed (log: $d/build.log)"; }
+	)
+	ls "$d"/*.deb
+}
+
+case ${1:-build} in
+fetch) fetch ;;
+tree) tree ;;
+build) build ;;
+test) unit_tests ;;
+export) export_series ;;
+deb) deb ;;
+reset) rm -rf "$src" "$obj" "$work/src.version" ;;
+*) die "unknown command '$1' (fetch|tree|build|test|export|deb|reset)" ;;
+esac
