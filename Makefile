@@ -21,7 +21,8 @@ SELFTESTS := $(BUILD)/selftests
 DEB_PACKAGES := linux-source-6.12 build-essential bc bison flex libelf-dev \
 	libssl-dev dwarves cpio kmod xz-utils python3 git ccache sparse \
 	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev \
-	libcgroup-dev libcmocka-dev
+	libcgroup-dev libcmocka-dev \
+	crun runc podman fuse-overlayfs slirp4netns cgroup-tools jq
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
