@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# The systemd series (systemd/patches) end to end: run by
+# `tests/vm/run --systemd build/systemd/obj/systemd`, i.e. inside the patched
+# systemd 252 booted as PID 1, with $SYSTEMCTL and $SYSTEMD_RUN from the same
+# build. A slice with DMABufPinnedMax= and services in it pin udmabuf memory
+# through soft-RoCE (dmabuf-pin); TAP on stdout.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+SYSTEMCTL=${SYSTEMCTL:-systemctl}
+SYSTEMD_RUN=${SYSTEMD_RUN:-systemd-run}
+JOURNALCTL=${JOURNALCTL:-journalctl}
+UNITS=/etc/systemd/system
+M4=4194304
+M8=8388608
+M12=12582912
+SLICE=dmabuf_test.slice
+SLICE_CG=$CGROOT/dmabuf_test.slice
+
+# The systemd boot runs tests/vm/guest-init-systemd's units only: reload after
+# writing ours.
+reload() { "$SYSTEMCTL" daemon-reload || fail "systemctl daemon-reload failed"; }
+
+# prop UNIT PROPERTY: the value, as `systemctl show -P` prints it.
+prop() { "$SYSTEMCTL" show -P "$2" ${1:+"$1"}; }
+
+# expect_prop UNIT PROPERTY WANT
+expect_prop() {
+	local v
+	v=$(prop "$1" "$2")
+	expect "$1 $2" "$v" "$3"
+}
+
+# expect_pool UNIT PROPERTY POOL WANT: the value of POOL in an a(st)
+# property (systemctl show -P prints a "POOL VALUE" line per pool).
+expect_pool() {
+	local v
+	v=$(prop "$1" "$2" | sed -n "s|^$3 ||p")
+	expect "$1 $2 $3" "$v" "$4"
+}
+
+has_controller() {	# has_controller FILE: dmabuf is listed in FILE
+	[[ " $(cat "$1") " == *" dmabuf "* ]]
+}
+
+write_slice() {	# write_slice [DMABufPinnedMax value]
+	cat > "$UNITS/$SLICE" <<EOF
+[Unit]
+Description=dmabuf test slice
+
+[Slice]
+${1:+DMABufPinnedMax=$1}
+EOF
+}
+
+# pin_service NAME ARGS...: a oneshot service in the slice running dmabuf-pin.
+pin_service() {
+	local name=$1
+	shift
+	cat > "$UNITS/$name.service" <<EOF
+[Unit]
+Description=dmabuf test: dmabuf-pin $*
+
+[Service]
+Type=oneshot
+Slice=$SLICE
+ExecStart=$PIN $*
+EOF
+}
+
+# start_pin NAME: start it and wait; sets $status to dmabuf-pin's exit status.
+start_pin() {
+	"$SYSTEMCTL" start "$1.service"
+	status=$(prop "$1.service" ExecMainStatus)
+}
+
+cleanup_units() {
+	"$SYSTEMCTL" stop "$SLICE" 2>/dev/null
+	"$SYSTEMCTL" reset-failed 2>/dev/null
+	rm -rf "$UNITS"/dmabuf_*.service "$UNITS/$SLICE" "$UNITS"/*.d/50-DMABuf* \
+		/etc/systemd/system.control/dmabuf_* /run/systemd/system.control/dmabuf_*
+	"$SYSTEMCTL" daemon-reload
+}
+
+t_defaults() {
+	expect_prop "" DefaultDMABufAccounting yes || return 1
+	expect_prop init.scope DMABufAccounting yes || return 1
+	has_controller "$CGROOT/cgroup.subtree_control" ||
+		fail "dmabuf not enabled in the root's cgroup.subtree_control: $(cat "$CGROOT/cgroup.subtree_control")"
+}
+
+# The issue's main case: the slice's limit in its file, the third 4M MR of a
+# service in the slice refused, the usage gone afterwards.
+t_slice_limit() {
+	write_slice "udmabuf 8M"
+	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
+	reload || return 1
+	start_pin dmabuf_pin3
+	expect "dmabuf-pin exit status (3: EAGAIN on the third MR)" "$status" 3 || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf $M8 || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.events udmabuf max=1 || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.peak udmabuf $M8 || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.current udmabuf 0 || return 1
+	has_controller "$CGROOT/cgroup.subtree_control" || fail "dmabuf not enabled on -.slice" || return 1
+	has_controller "$SLICE_CG/cgroup.subtree_control" || fail "dmabuf not enabled on $SLICE"
+}
+
+# While a service holds 8M: systemctl show and status report it.
+t_show_status() {
+	local st
+	write_slice "udmabuf 8M"
+	cat > "$UNITS/dmabuf_hold.service" <<EOF
+[Service]
+Slice=$SLICE
+ExecStart=/bin/sh -c 'exec $PIN -s udmabuf -z 4M -n 2 --hold < /run/dmabuf_hold.fifo'
+EOF
+	rm -f /run/dmabuf_hold.fifo
+	mkfifo /run/dmabuf_hold.fifo
+	reload || return 1
+	"$SYSTEMCTL" start dmabuf_hold.service || return 1
+	exec {hfd}> /run/dmabuf_hold.fifo
+	for _ in $(seq 1 300); do
+		[ "$(get "$SLICE_CG" dmabuf.pinned.current udmabuf 2>/dev/null)" = $M8 ] && break
+		sleep 0.2
+	done
+	expect_prop $SLICE DMABufPinnedMax "udmabuf $M8" || return 1
+	expect_pool $SLICE DMABufPinnedCurrent udmabuf $M8 || return 1
+	expect_pool dmabuf_hold.service DMABufPinnedCurrent udmabuf $M8 || return 1
+	expect_pool dmabuf_hold.service DMABufPinnedCurrent dma_heap/system 0 || return 1
+	# The service's own cgroup has no limit of its own.
+	expect_file "$SLICE_CG/dmabuf_hold.service" dmabuf.pinned.max udmabuf max || return 1
+	expect_prop dmabuf_hold.service DMABufPinnedMax "" || return 1
+	st=$(SYSTEMD_COLORS=0 "$SYSTEMCTL" status --no-pager $SLICE 2>&1)
+	[[ $st == *"DMABuf: udmabuf 8.0M (max: 8.0M)"* ]] ||
+		fail "systemctl status $SLICE has no 'DMABuf: udmabuf 8.0M (max: 8.0M)' line:" "$st" || return 1
+	st=$(SYSTEMD_COLORS=0 "$SYSTEMCTL" status --no-pager dmabuf_hold.service 2>&1)
+	[[ $st == *"DMABuf: udmabuf 8.0M"* ]] ||
+		fail "systemctl status dmabuf_hold.service has no 'DMABuf: udmabuf 8.0M' line:" "$st" || return 1
+	echo release >&$hfd
+	exec {hfd}>&-
+	"$SYSTEMCTL" stop dmabuf_hold.service
+	rm -f /run/dmabuf_hold.fifo
+	expect_file "$SLICE_CG" dmabuf.pinned.current udmabuf 0
+}
+
+# set-property --runtime raises the limit of the running slice; the next
+# service gets all three MRs. A persistent set-property writes a drop-in
+# that survives daemon-reload.
+t_set_property() {
+	local dropin
+	write_slice "udmabuf 8M"
+	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
+	reload || return 1
+	start_pin dmabuf_pin3
+	expect "pin under 8M" "$status" 3 || return 1
+
+	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 12M" ||
+		fail "set-property --runtime failed" || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf $M12 || return 1
+	expect_prop $SLICE DMABufPinnedMax "udmabuf $M12" || return 1
+	start_pin dmabuf_pin3
+	expect "pin under 12M (runtime)" "$status" 0 || return 1
+
+	"$SYSTEMCTL" set-property $SLICE "DMABufPinnedMax=/dev/udmabuf 4M" ||
+		fail "set-property failed" || return 1
+	dropin=/etc/systemd/system.control/$SLICE.d/50-DMABufPinnedMax.conf
+	[ -f "$dropin" ] || fail "no drop-in $dropin" || return 1
+	grep -qx "DMABufPinnedMax=udmabuf $M4" "$dropin" ||
+		fail "drop-in does not name the pool: $(cat "$dropin")" || return 1
+	reload || return 1
+	expect_prop $SLICE DMABufPinnedMax "udmabuf $M4" || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf $M4 || return 1
+
+	# An empty assignment removes the limits: the file goes back to max.
+	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=" || return 1
+	"$SYSTEMCTL" set-property $SLICE "DMABufPinnedMax=" || return 1
+	expect_prop $SLICE DMABufPinnedMax "" || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf max || return 1
+	start_pin dmabuf_pin3
+	expect "pin without a limit" "$status" 0
+}
+
+# A transient service: systemd-run -p DMABufPinnedMax=. The service keeps
+# running after the pins (sleep) so that its cgroup can be looked at.
+t_systemd_run() {
+	local unit=dmabuf_run.service cg=$CGROOT/system.slice/dmabuf_run.service err
+	rm -f /run/dmabuf_run.status
+	"$SYSTEMD_RUN" --quiet --unit=$unit -p "DMABufPinnedMax=udmabuf 4M" /bin/sh -c \
+		"$PIN -s udmabuf -z 4M -n 2; echo \$? > /run/dmabuf_run.status; exec sleep 600" ||
+		fail "systemd-run failed" || return 1
+	for _ in $(seq 1 300); do
+		[ -s /run/dmabuf_run.status ] && break
+		sleep 0.2
+	done
+	expect "dmabuf-pin exit status in the transient service" "$(cat /run/dmabuf_run.status 2>/dev/null)" 3 || return 1
+	expect_prop $unit DMABufPinnedMax "udmabuf $M4" || return 1
+	expect_file "$cg" dmabuf.pinned.max udmabuf $M4 || return 1
+	expect_file "$cg" dmabuf.pinned.events.local udmabuf max=1 || return 1
+	"$SYSTEMCTL" stop $unit
+	# A bad pool is refused by the client, naming the problem.
+	err=$("$SYSTEMD_RUN" --quiet -p "DMABufPinnedMax=/dev/sda 4M" /bin/true 2>&1) &&
+		fail "systemd-run accepted the pool /dev/sda" && return 1
+	[[ $err == *"Invalid dma-buf pool '/dev/sda'"* ]] || fail "systemd-run's error: $err"
+}
+
+# Bad values: warned about with the unit file and line, ignored; the unit
+# still loads and the good line of the same unit still counts.
+t_bad_values() {
+	local log
+	cat > "$UNITS/dmabuf_bad.service" <<EOF
+[Service]
+Type=oneshot
+ExecStart=/bin/true
+DMABufPinnedMax=udmabuf 8X
+DMABufPinnedMax=/dev/sda 1M
+DMABufPinnedMax=udmabuf
+DMABufPinnedMax=dma_heap/system 2M
+EOF
+	reload || return 1
+	expect_prop dmabuf_bad.service LoadState loaded || return 1
+	expect_prop dmabuf_bad.service DMABufPinnedMax "dma_heap/system 2097152" || return 1
+	for _ in $(seq 1 50); do
+		log=$("$JOURNALCTL" -b -q --no-pager -o cat 2>/dev/null | grep dmabuf_bad.service)
+		[[ $log == *":6: "* ]] && break
+		sleep 0.2
+	done
+	[[ $log == *"dmabuf_bad.service:4: Invalid DMABufPinnedMax= size '8X'"* ]] ||
+		fail "no warning for line 4 in the journal:" "$log" || return 1
+	[[ $log == *"dmabuf_bad.service:5: Invalid dma-buf pool '/dev/sda'"* ]] ||
+		fail "no warning for line 5 in the journal:" "$log" || return 1
+	[[ $log == *"dmabuf_bad.service:6: Invalid DMABufPinnedMax= setting 'udmabuf'"* ]] ||
+		fail "no warning for line 6 in the journal:" "$log"
+}
+
+# With DefaultDMABufAccounting=no (system.conf, re-read by daemon-reload; not
+# daemon-reexec, which would exec the distribution's /lib/systemd/systemd), systemd
+# enables the controller only where a unit needs it, and removes it again
+# when no unit does.
+t_default_off() {
+	mkdir -p /etc/systemd/system.conf.d
+	printf '[Manager]\nDefaultDMABufAccounting=no\n' > /etc/systemd/system.conf.d/50-dmabuf-test.conf
+	reload || return 1
+	expect_prop "" DefaultDMABufAccounting no || return 1
+	expect_prop init.scope DMABufAccounting no || return 1
+	! has_controller "$CGROOT/cgroup.subtree_control" ||
+		fail "dmabuf still enabled in the root although no unit needs it"
+}
+
+t_enable_remove() {
+	write_slice "udmabuf 8M"
+	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
+	reload || return 1
+	start_pin dmabuf_pin3
+	expect "pin in the slice" "$status" 3 || return 1
+	has_controller "$CGROOT/cgroup.subtree_control" ||
+		fail "dmabuf not enabled in the root for $SLICE" || return 1
+	! has_controller "$CGROOT/system.slice/cgroup.subtree_control" ||
+		fail "dmabuf enabled in system.slice, where no unit needs it" || return 1
+	"$SYSTEMCTL" stop $SLICE
+	rm -f "$UNITS/$SLICE" "$UNITS/dmabuf_pin3.service"
+	reload || return 1
+	! has_controller "$CGROOT/cgroup.subtree_control" ||
+		fail "dmabuf still enabled in the root after $SLICE went"
+}
+
+# Delegate=dmabuf hands the controller to the service: systemd enables it on
+# the ancestors (with the default off, nothing else does).
+t_delegate() {
+	cat > "$UNITS/dmabuf_deleg.service" <<EOF
+[Service]
+Delegate=dmabuf
+ExecStart=/bin/sleep 600
+EOF
+	reload || return 1
+	"$SYSTEMCTL" start dmabuf_deleg.service || return 1
+	expect_prop dmabuf_deleg.service DelegateControllers dmabuf || return 1
+	has_controller "$CGROOT/system.slice/dmabuf_deleg.service/cgroup.controllers" ||
+		fail "dmabuf not in the delegated cgroup's cgroup.controllers:" \
+			"$(cat "$CGROOT/system.slice/dmabuf_deleg.service/cgroup.controllers")" || return 1
+	"$SYSTEMCTL" stop dmabuf_deleg.service
+}
+
+t_default_on() {
+	rm -f /etc/systemd/system.conf.d/50-dmabuf-test.conf
+	reload || return 1
+	expect_prop "" DefaultDMABufAccounting yes || return 1
+	has_controller "$CGROOT/cgroup.subtree_control" ||
+		fail "dmabuf not enabled in the root after DefaultDMABufAccounting=yes came back"
+}
+
+# systemd's own unit tests of the series that need a booted systemd and a
+# writable cgroup tree: the controller masks (test-cgroup-mask) and the
+# cgroup helpers (test-cgroup-util). The others run on the host.
+t_unit_tests() {
+	local t bin rc=0
+	for t in test-cgroup-mask test-cgroup-util; do
+		bin=${VM_SYSTEMD%/*}/$t
+		[ -x "$bin" ] || { fail "$bin not built (make systemd)"; rc=1; continue; }
+		SYSTEMD_LOG_LEVEL=info "$bin" > /tmp/$t.log 2>&1 ||
+			{ tail -n 20 /tmp/$t.log >&2; fail "$t failed"; rc=1; continue; }
+		# Skipped tests exit 77 (a failure for us: they must run here).
+		grep -q "skipped" /tmp/$t.log && { grep skipped /tmp/$t.log >&2; fail "$t skipped tests"; rc=1; }
+	done
+	return $rc
+}
+
+cleanup_test_units() { cleanup_units; cleanup_test; }
+
+if [ -z "${VM_SYSTEMD:-}" ] || [ ! -d /run/systemd/system ]; then
+	skip "systemd series" "not running under systemd as PID 1 (tests/vm/run --systemd)"
+	tap_done
+	exit
+fi
+if ! setup_rxe; then
+	not_ok "soft-RoCE device rxe0" "rdma link add failed"
+	tap_done
+	exit
+fi
+
+for t in unit_tests defaults slice_limit show_status set_property systemd_run bad_values \
+	default_off enable_remove delegate default_on; do
+	run_test "systemd: $t" "t_$t"
+	cleanup_units
+done
+tap_done
