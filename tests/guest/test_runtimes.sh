@@ -317,10 +317,12 @@ t_runc_limit() {
 
 # ---- podman ----
 
-# podman's storage, network configuration and events go to a tmpfs: the
-# VM's root is read-only. Nothing else differs from a real host.
+# podman's storage, network configuration and events go to a tmpfs of
+# their own: the VM's root is read-only (or, under systemd, an overlay,
+# which cannot be the upper layer of podman's overlay for --rootfs /:O).
+# Nothing else differs from a real host.
 podman_env() {
-	mkdir -p $PM
+	mkdir -p $PM && mount -t tmpfs tmpfs $PM || return 1
 	cat > $PM/containers.conf <<-EOF
 	[network]
 	network_config_dir = "$PM/networks"
@@ -381,7 +383,8 @@ t_podman_runc() { podman_run "${PODMAN_RUN/podman --cgroup-manager=cgroupfs/podm
 t_podman_update() {
 	local pid id cg
 	doc_ok runtimes.md 'podman --cgroup-manager=cgroupfs run -d --name job --network host --device /dev/udmabuf --device /dev/infiniband/uverbs0 --cgroup-conf=dmabuf.pinned.max="udmabuf 8M" --rootfs /:O sleep infinity' || return 1
-	pid=$(podman inspect --format '{{.State.Pid}}' job) && id=$(podman inspect --format '{{.Id}}' job) || return 1
+	read -r pid id < <(podman inspect --format '{{.State.Pid}} {{.Id}}' job)
+	[ -n "$id" ] || fail "podman inspect job: no container" || return 1
 	cg=$(< "/proc/$pid/cgroup")
 	expect "cgroup of the container" "$cg" "0::/libpod_parent/libpod-$id" || return 1
 	cg=$CGROOT/libpod_parent/libpod-$id
@@ -399,11 +402,28 @@ t_podman_update() {
 }
 
 # With systemd as the cgroup manager the container is a scope in
-# machine.slice, which stock systemd creates without dmabuf.
+# machine.slice, which stock systemd creates without dmabuf; crun then puts
+# the container into a sub-cgroup of the scope, "container", and enables
+# only its own list of controllers in the scope: dmabuf must be enabled on
+# the slice, and crun told to use the scope itself.
 t_podman_systemd() {
 	doc_ok runtimes.md 'systemctl start machine.slice && dmabufctl cgroup enable machine.slice --subtree' || return 1
 	doc runtimes.md "${PODMAN_RUN/cgroupfs/systemd}" || return 1
-	expect_refused "podman --cgroup-manager=systemd run dmabuf-pin -n 3" 3 || return 1
+	[ "$status" != 0 ] || fail "crun in a systemd scope's sub-cgroup found dmabuf: update Documentation/runtimes.md" || return 1
+	has_line "Error: OCI runtime error: crun: the requested cgroup controller \`dmabuf\` is not available" ||
+		fail "crun, systemd manager, default sub-cgroup: $out" || return 1
+	note "podman --cgroup-manager=systemd (crun, its sub-cgroup): $out"
+	podman_gone || return 1
+	doc runtimes.md "${PODMAN_RUN/cgroupfs run --rm/systemd run --rm --annotation run.oci.systemd.subgroup=}" || return 1
+	expect_refused "podman --cgroup-manager=systemd run --annotation run.oci.systemd.subgroup= dmabuf-pin -n 3" 3 || return 1
+	has_line "udmabuf $M8" || fail "the container's dmabuf.pinned.max: $out" || return 1
+	podman_gone
+}
+
+# runc enables every controller on the scope's path itself.
+t_podman_systemd_runc() {
+	doc runtimes.md "${PODMAN_RUN/cgroupfs/systemd --runtime runc}" || return 1
+	expect_refused "podman --cgroup-manager=systemd --runtime runc run dmabuf-pin -n 3" 3 || return 1
 	has_line "udmabuf $M8" || fail "the container's dmabuf.pinned.max: $out" || return 1
 	podman_gone
 }
@@ -447,6 +467,7 @@ cleanup_all() {
 		"$CGROOT/libpod_parent/conmon" "$CGROOT/libpod_parent" 2>/dev/null
 	cgdelete -r -g dmabuf:job dmabuf:jobs > /dev/null 2>&1
 	mountpoint -q /run/hostroot && umount /run/hostroot
+	mountpoint -q $PM && umount -l $PM
 	rm -rf "$JOB" "$PM" /tmp/pm.out "$doc_out"
 }
 
@@ -505,7 +526,7 @@ if want podman || want podman-runc || want podman-systemd; then
 	if [ -n "$missing" ]; then
 		skip "podman" "not installed: $missing"
 	else
-		podman_env
+		podman_env || not_ok "podman: tmpfs on $PM"
 		if want podman; then
 			run_timed run_test "podman (cgroupfs, crun) run --cgroup-conf=dmabuf.pinned.max: limit in the container, third 4M MR refused" t_podman_run
 			run_timed run_test "podman run --rootfs / fails: the host's /sys is in the way (use --rootfs /:O)" t_podman_rootfs_slash
@@ -516,9 +537,10 @@ if want podman || want podman-runc || want podman-systemd; then
 		fi
 		if want podman-systemd; then
 			if [ -d /run/systemd/system ]; then
-				run_timed run_test "podman (systemd, crun) run --cgroup-conf=dmabuf.pinned.max: limit in the container, third 4M MR refused" t_podman_systemd
+				run_timed run_test "podman (systemd, crun) run: dmabuf on machine.slice, run.oci.systemd.subgroup= ; third 4M MR refused" t_podman_systemd
+				run_timed run_test "podman (systemd, runc) run --cgroup-conf=dmabuf.pinned.max: limit in the container, third 4M MR refused" t_podman_systemd_runc
 			else
-				skip "podman with the systemd cgroup manager" "needs systemd as PID 1; this VM's init is tests/vm/guest-init"
+				skip "podman with the systemd cgroup manager (crun and runc)" "needs systemd as PID 1; this VM's init is tests/vm/guest-init"
 			fi
 		fi
 	fi
