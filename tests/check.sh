@@ -6,6 +6,8 @@
 # 2. In one VM boot of the test kernel: the KUnit suites (run at boot, read
 #    from the console log) and the guest tests (tests/guest/run-all, TAP).
 # 3. In a second boot, with cgroup_disable=dmabuf: tests/guest/test_disabled.sh.
+# 4. In a third boot, with Debian's systemd as PID 1 (tests/vm/run --systemd):
+#    tests/guest/test_systemd_stock.sh.
 # The run fails when a test fails, when nothing ran, or when the VM runner
 # reports a timeout, a panic or a kernel splat (lockdep, KASAN, WARN).
 # Logs stay in build/check/.
@@ -61,15 +63,16 @@ CMOCKA_MESSAGE_OUTPUT=TAP make -s -C "$top/tools/dmabufctl" O="$top/build/dmabuf
 cat "$out/dmabufctl.tap"
 count_tap "$out/dmabufctl.tap"
 
-# vm_tests NAME APPEND SCRIPT: one VM boot running SCRIPT (TAP), with the
-# boot's own verdict as a test. The runner exits 125 for a timeout, a panic
-# or a kernel splat; any other status is SCRIPT's, whose failures are in its
-# TAP already. Logs: build/check/NAME.{console.log,tap,err}.
+# vm_tests NAME APPEND SCRIPT [RUNNER_OPTIONS...]: one VM boot running SCRIPT
+# (TAP), with the boot's own verdict as a test. The runner exits 125 for a
+# timeout, a panic or a kernel splat; any other status is SCRIPT's, whose
+# failures are in its TAP already. Logs: build/check/NAME.{console.log,tap,err}.
 vm_tests() {
 	local name=$1 append=$2 script=$3 rc
-	echo "== VM ($name${append:+: $append}): ${script#"$top"/}"
+	shift 3
+	echo "== VM ($name${append:+: $append}${*:+; $*}): ${script#"$top"/}"
 	"$top/tests/vm/run" --append "$append" --log "$out/$name.console.log" \
-		--out "$out/$name.vm" -- "$script" > "$out/$name.tap" 2> "$out/$name.err"
+		--out "$out/$name.vm" "$@" -- "$script" > "$out/$name.tap" 2> "$out/$name.err"
 	rc=$?
 	cat "$out/$name.tap"
 	if [ $rc -eq 125 ]; then
@@ -84,6 +87,8 @@ vm_tests() {
 # KUnit runs at the first boot; the second has the controller disabled.
 vm_tests main "" "$top/tests/guest/run-all"
 vm_tests disabled "cgroup_disable=dmabuf kunit.enable=0" "$top/tests/guest/test_disabled.sh"
+# The stock-systemd recipe, under Debian's systemd as PID 1.
+vm_tests systemd-stock "kunit.enable=0" "$top/tests/guest/test_systemd_stock.sh" --systemd
 
 echo "== KUnit (from build/check/main.console.log)"
 python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
