@@ -215,6 +215,9 @@ t_release() {
 
 t_user() {
 	local modes job st
+	# Whatever an earlier failure left running.
+	end_hold
+	"$SYSTEMCTL" stop $UNIT
 	doc_block "$DROPINS/user.conf" > "$DROPINS/user.conf"
 	grep -q '^User=' "$DROPINS/user.conf" ||
 		fail "no drop-in $DROPINS/user.conf in $DOC: $(cat "$DROPINS/user.conf")" || return 1
@@ -240,8 +243,10 @@ t_user() {
 	has_journal "$held_id" "$UNIT: Deactivated successfully." && cleaned_up
 }
 
-[ -n "${VM_SYSTEMD:-}" ] && [ "$(cat /proc/1/comm)" = systemd ] ||
-	{ echo "Bail out! not under systemd as PID 1 in the test VM (tests/vm/run --systemd)"; exit 1; }
+if [ -z "${VM_SYSTEMD:-}" ] || [ "$(cat /proc/1/comm)" != systemd ]; then
+	echo "Bail out! not under systemd as PID 1 in the test VM (tests/vm/run --systemd)"
+	exit 1
+fi
 setup_rxe || { echo "Bail out! no rxe device"; exit 1; }
 # make install, in the VM's overlay root: the paths of the document.
 install -m 0755 "$top/build/bin/dmabufctl" "$PIN" /usr/local/bin/ ||
