@@ -7,6 +7,7 @@
 #                              the unit tests test-cgroup-mask, test-load-fragment, test-cgroup-util
 #   systemd/build.sh test      run those unit tests that need no booted systemd (the VM runs the others)
 #   systemd/build.sh export    git format-patch base..dmabuf back into systemd/patches
+#   systemd/build.sh each      build the targets at every patch of the series (each builds on its own)
 #   systemd/build.sh deb       Debian packages of the patched systemd in build/systemd/deb
 #   systemd/build.sh reset     remove the tree and build dir (the fetched source stays)
 #
@@ -120,6 +121,33 @@ unit_tests() {
 	return $rc
 }
 
+# Every patch builds on its own: a worktree at each commit of base..dmabuf, one build dir.
+each() {
+	local wt=$work/each-src eobj=$work/each-obj c n=0
+	[ -d "$src/.git" ] || tree
+	deps
+	rm -rf "$wt" "$eobj"
+	git -C "$src" worktree prune
+	git -C "$src" worktree add -q --detach "$wt" base
+	for c in $(git -C "$src" rev-list --reverse base..dmabuf); do
+		n=$((n + 1))
+		git -C "$wt" checkout -q "$c"
+		if [ ! -f "$eobj/build.ninja" ]; then
+			meson setup "$eobj" "$wt" -Dmode=release -Dsplit-usr=true -Dman=false \
+				-Dtranslations=false -Dtests=true > "$work/each-setup.log" ||
+				die "meson setup failed (log: $work/each-setup.log)"
+		fi
+		if ninja -C "$eobj" "${targets[@]}" > "$work/each-$n.log" 2>&1; then
+			echo "ok - systemd patch $n builds: $(git -C "$wt" log -1 --format=%s)"
+		else
+			tail -n 20 "$work/each-$n.log"
+			die "patch $n does not build: $(git -C "$wt" log -1 --format=%s) (log: $work/each-$n.log)"
+		fi
+	done
+	git -C "$src" worktree remove --force "$wt"
+	rm -rf "$eobj"
+}
+
 export_series() {
 	[ -d "$src/.git" ] || die "no tree in $src"
 	rm -f "$patches"/*.patch
@@ -129,7 +157,9 @@ export_series() {
 }
 
 # Debian packages: the series added to debian/patches of a fresh unpack, built with
-# dpkg-buildpackage (no tests, no docs, no udebs; about 30-40 minutes on 2 cores).
+# dpkg-buildpackage: with the man pages (the systemd package carries them, an upgrade
+# without would remove them), without running the test suite and without udebs.
+# About 30-40 minutes on 2 cores.
 deb() {
 	local dsc d
 	[ -d "$src/.git" ] || tree
@@ -149,7 +179,7 @@ deb() {
 		QUILT_PATCHES=debian/patches quilt push -a -q >/dev/null
 		DEBFULLNAME="dmabuf build" DEBEMAIL=build@localhost \
 			dch --local +dmabuf --distribution bookworm "Add DMABufAccounting= and DMABufPinnedMax= (dmabuf cgroup controller)."
-		DEB_BUILD_OPTIONS="nocheck nodoc parallel=$(nproc)" DEB_BUILD_PROFILES="nocheck nodoc noudeb noinsttest" \
+		DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" DEB_BUILD_PROFILES="nocheck noudeb noinsttest" \
 			dpkg-buildpackage -b -uc -us -j"$(nproc)" > "$d/build.log" 2>&1 ||
 			{ tail -n 40 "$d/build.log"; die "dpkg-buildpackage failed (log: $d/build.log)"; }
 	)
@@ -162,7 +192,8 @@ tree) tree ;;
 build) build ;;
 test) unit_tests ;;
 export) export_series ;;
+each) each ;;
 deb) deb ;;
 reset) rm -rf "$src" "$obj" "$work/src.version" ;;
-*) die "unknown command '$1' (fetch|tree|build|test|export|deb|reset)" ;;
+*) die "unknown command '$1' (fetch|tree|build|test|export|each|deb|reset)" ;;
 esac
