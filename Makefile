@@ -71,7 +71,7 @@ dmabufctl: deps
 install: dmabufctl
 	$(MAKE) -C tools/dmabufctl O=$(DMABUFCTL_O) install PREFIX=$(or $(PREFIX),/usr/local) DESTDIR=$(DESTDIR)
 
-check: kernel selftests test-bins dmabufctl
+check: kernel selftests test-bins dmabufctl systemd
 	tests/check.sh
 
 demo: kernel test-bins dmabufctl

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Run every test of the project and print one summary line "N passed, N failed".
 #
-# 1. On the host: checkpatch --strict on every patch of the series, and the
-#    dmabufctl unit tests.
+# 1. On the host: checkpatch --strict on every patch of the series, the
+#    dmabufctl unit tests and the systemd series' host unit tests.
 # 2. In one VM boot of the test kernel: the KUnit suites (run at boot, read
 #    from the console log) and the guest tests (tests/guest/run-all, TAP).
 # 3. In a second boot, with cgroup_disable=dmabuf: tests/guest/test_disabled.sh.
 # 4. In a third boot, with Debian's systemd as PID 1 (tests/vm/run --systemd):
 #    tests/guest/test_systemd_stock.sh.
+# 5. In a fourth, with the patched systemd (make systemd) as PID 1:
+#    tests/guest/test_systemd.sh.
 # The run fails when a test fails, when nothing ran, or when the VM runner
 # reports a timeout, a panic or a kernel splat (lockdep, KASAN, WARN).
 # Logs stay in build/check/.
@@ -63,6 +65,12 @@ CMOCKA_MESSAGE_OUTPUT=TAP make -s -C "$top/tools/dmabufctl" O="$top/build/dmabuf
 cat "$out/dmabufctl.tap"
 count_tap "$out/dmabufctl.tap"
 
+echo "== host: systemd series unit tests (test-load-fragment, test-cgroup-util)"
+"$top/systemd/build.sh" test > "$out/systemd-unit.tap" 2>&1 ||
+	grep -q '^not ok' "$out/systemd-unit.tap" || result fail "systemd unit tests: build or run failed"
+cat "$out/systemd-unit.tap"
+count_tap "$out/systemd-unit.tap"
+
 # vm_tests NAME APPEND SCRIPT [RUNNER_OPTIONS...]: one VM boot running SCRIPT
 # (TAP), with the boot's own verdict as a test. The runner exits 125 for a
 # timeout, a panic or a kernel splat; any other status is SCRIPT's, whose
@@ -89,6 +97,8 @@ vm_tests main "" "$top/tests/guest/run-all"
 vm_tests disabled "cgroup_disable=dmabuf kunit.enable=0" "$top/tests/guest/test_disabled.sh"
 # The stock-systemd recipe, under Debian's systemd as PID 1.
 vm_tests systemd-stock "kunit.enable=0" "$top/tests/guest/test_systemd_stock.sh" --systemd
+# The systemd series: the patched systemd (make systemd) as PID 1.
+vm_tests systemd "kunit.enable=0" "$top/tests/guest/test_systemd.sh" --systemd "$top/build/systemd/obj/systemd"
 
 echo "== KUnit (from build/check/main.console.log)"
 python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
