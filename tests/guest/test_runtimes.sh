@@ -381,10 +381,11 @@ t_podman_runc() { podman_run "${PODMAN_RUN/podman --cgroup-manager=cgroupfs/podm
 # limit changed with crun update (podman 4.3's `podman update` has no
 # unified values), and nothing left after podman rm.
 t_podman_update() {
-	local pid id cg
+	local pid= id= cg= info
 	doc_ok runtimes.md 'podman --cgroup-manager=cgroupfs run -d --name job --network host --device /dev/udmabuf --device /dev/infiniband/uverbs0 --cgroup-conf=dmabuf.pinned.max="udmabuf 8M" --rootfs /:O sleep infinity' || return 1
-	read -r pid id < <(podman inspect --format '{{.State.Pid}} {{.Id}}' job)
-	[ -n "$id" ] || fail "podman inspect job: no container" || return 1
+	# (No "< <(...)": the VM's /dev has no /dev/fd.)
+	info=$(podman inspect --format '{{.State.Pid}} {{.Id}}' job) || fail "podman inspect job: $info" || return 1
+	pid=${info% *} id=${info#* }
 	cg=$(< "/proc/$pid/cgroup")
 	expect "cgroup of the container" "$cg" "0::/libpod_parent/libpod-$id" || return 1
 	cg=$CGROOT/libpod_parent/libpod-$id
@@ -476,12 +477,17 @@ need() {	# need COMMAND...: the missing ones, on stdout
 	for c in "$@"; do command -v "$c" > /dev/null || echo -n "$c "; done
 }
 
+# A script that dies half-way (a shell error in a test) must not pass for
+# one whose remaining tests did not exist.
+trap 'echo "Bail out! test_runtimes.sh ended early (status $?)"' EXIT
+
 if ! grep -qw dmabuf "$CGROOT/cgroup.controllers"; then
 	skip "runtime and libcgroup tests" "no dmabuf controller"
+	trap - EXIT
 	tap_done
 	exit
 fi
-setup_rxe || { echo "Bail out! no rxe device"; exit 1; }
+setup_rxe || { trap - EXIT; echo "Bail out! no rxe device"; exit 1; }
 cd "$top" || exit 1
 
 if want libcgroup; then
@@ -547,4 +553,5 @@ if want podman || want podman-runc || want podman-systemd; then
 	cleanup_all
 fi
 
+trap - EXIT
 tap_done
