@@ -156,8 +156,9 @@ t_lcg_errors() {
 }
 
 # libcgroup 2.0.2 enables the controller in the new group's parent only:
-# a group two levels below a root without dmabuf fails with ENOENT, and the
-# parent it made stays. Creating the levels in order works.
+# a group two levels below a root without dmabuf fails with ENOENT, with
+# cgcreate and with cgconfigparser, and the parent it made stays. Creating
+# the levels in order works.
 t_lcg_nested() {
 	if ! root_off; then
 		skip_reason="dmabuf is enabled below the root cgroup by another group"
@@ -172,6 +173,18 @@ t_lcg_nested() {
 	[ -d "$CGROOT/jobs" ] && note "it left $CGROOT/jobs behind"
 	cgdelete -r -g dmabuf:jobs 2>/dev/null
 	rmdir "$CGROOT/jobs" 2>/dev/null
+	# cgconfigparser, with a stanza for jobs/a alone: the same.
+	root_off || fail "cannot disable dmabuf in the root again" || return 1
+	printf 'group jobs/a {\n\tdmabuf {\n\t\tdmabuf.pinned.max = "udmabuf 8M";\n\t}\n}\n' > /tmp/jobs-a.conf
+	out=$(cgconfigparser -l /tmp/jobs-a.conf 2>&1) &&
+		fail "cgconfigparser of a lone jobs/a stanza succeeded: update Documentation/libcgroup.md" && return 1
+	[[ $out == *"error loading /tmp/jobs-a.conf: No such file or directory"* ]] ||
+		fail "cgconfigparser of a lone jobs/a stanza: $out" || return 1
+	note "cgconfigparser -l /tmp/jobs-a.conf (group jobs/a alone): $out"
+	[ -d "$CGROOT/jobs" ] && note "it left $CGROOT/jobs behind"
+	cgdelete -r -g dmabuf:jobs 2>/dev/null
+	rmdir "$CGROOT/jobs" 2>/dev/null
+	rm -f /tmp/jobs-a.conf
 	doc_ok libcgroup.md 'cgcreate -g dmabuf:jobs && cgcreate -g dmabuf:jobs/a' || return 1
 	[ -f "$CGROOT/jobs/a/dmabuf.pinned.max" ] || fail "no dmabuf files in jobs/a" || return 1
 	doc_ok libcgroup.md 'cgdelete -r -g dmabuf:jobs' || return 1
@@ -497,7 +510,7 @@ if want libcgroup; then
 	else
 		run_timed run_test "libcgroup: cgcreate -g dmabuf:job, cgset, cgget, cgexec (third 4M MR refused), cgdelete" t_lcg_tools
 		run_timed run_test "libcgroup: cgset reports the kernel's EINVAL and ENODEV; two pools in one cgset" t_lcg_errors
-		run_timed run_or_skip "libcgroup: a group two levels down fails unless created level by level (2.0.2)" t_lcg_nested
+		run_timed run_or_skip "libcgroup: a group two levels down fails (cgcreate, cgconfigparser) unless created level by level (2.0.2)" t_lcg_nested
 		run_timed run_test "libcgroup: cgconfigparser applies a dmabuf stanza, nested groups parent first" t_lcg_cgconfig
 	fi
 fi
