@@ -32,18 +32,36 @@ result() {	# result ok|fail|skip NAME
 
 # Count TAP results of a file: lines "ok N ..." / "not ok N ..." at any nesting
 # depth are counted once per test program run, "# SKIP" as skipped, and a
-# "Bail out!" as a failure.
-count_tap() {
-	local line name
+# "Bail out!" as a failure. With --plan, every program (a section of the file
+# that starts at a "# == NAME" line, or the whole file) must print a plan
+# "1..N" and report N results: a program that died half-way fails.
+count_tap() {	# count_tap FILE [--plan]
+	local line section=${1##*/} planned='' ran=0 plan=${2:-} named=0
 	while IFS= read -r line; do
 		case $line in
-		"ok "*"# SKIP"*|"ok "*"# skip"*) result skip "${line#ok }" ;;
-		"ok "*) result ok "${line#ok }" ;;
-		"not ok "*"# SKIP"*) result skip "${line#not ok }" ;;
-		"not ok "*) result fail "${line#not ok }" ;;
+		"ok "*"# SKIP"*|"ok "*"# skip"*) result skip "${line#ok }"; ran=$((ran + 1)) ;;
+		"ok "*) result ok "${line#ok }"; ran=$((ran + 1)) ;;
+		"not ok "*"# SKIP"*) result skip "${line#not ok }"; ran=$((ran + 1)) ;;
+		"not ok "*) result fail "${line#not ok }"; ran=$((ran + 1)) ;;
 		"Bail out!"*) result fail "$line" ;;
+		"1.."[0-9]*) planned=${line#1..}; planned=${planned%%[!0-9]*} ;;
+		"# == "*)
+			# Before the first section: only if something was reported.
+			[ -n "$plan" ] && { [ $named = 1 ] || [ "$ran$planned" != 0 ]; } &&
+				tap_plan "$section" "$planned" "$ran"
+			section=${line#"# == "} planned='' ran=0 named=1 ;;
 		esac
 	done < "$1"
+	[ -n "$plan" ] && tap_plan "$section" "$planned" "$ran"
+	return 0
+}
+
+tap_plan() {	# tap_plan SECTION PLANNED RAN
+	if [ -z "$2" ]; then
+		result fail "$1: no TAP plan line (1..N): the program stopped before its end"
+	elif [ "$2" != "$3" ]; then
+		result fail "$1: planned $2 tests, reported $3: the program stopped before its end"
+	fi
 }
 
 echo "== checkpatch --strict"
@@ -76,11 +94,12 @@ count_tap "$out/systemd-unit.tap"
 # timeout, a panic or a kernel splat; any other status is SCRIPT's, whose
 # failures are in its TAP already. Logs: build/check/NAME.{console.log,tap,err}.
 vm_tests() {
-	local name=$1 append=$2 script=$3 rc
+	local name=$1 append=$2 script=$3 rc cmd
 	shift 3
+	read -ra cmd <<< "$script"	# SCRIPT [ARGS]: words
 	echo "== VM ($name${append:+: $append}${*:+; $*}): ${script#"$top"/}"
 	"$top/tests/vm/run" --append "$append" --log "$out/$name.console.log" \
-		--out "$out/$name.vm" "$@" -- "$script" > "$out/$name.tap" 2> "$out/$name.err"
+		--out "$out/$name.vm" "$@" -- "${cmd[@]}" > "$out/$name.tap" 2> "$out/$name.err"
 	rc=$?
 	cat "$out/$name.tap"
 	if [ $rc -eq 125 ]; then
@@ -89,16 +108,16 @@ vm_tests() {
 	else
 		result ok "VM $name: boot and run without timeout, panic or kernel splat"
 	fi
-	count_tap "$out/$name.tap"
+	count_tap "$out/$name.tap" --plan
 }
 
 # KUnit runs at the first boot; the second has the controller disabled.
 vm_tests main "" "$top/tests/guest/run-all"
 vm_tests disabled "cgroup_disable=dmabuf kunit.enable=0" "$top/tests/guest/test_disabled.sh"
 # The stock-systemd recipe, under Debian's systemd as PID 1.
-vm_tests systemd-stock "kunit.enable=0" "$top/tests/guest/test_systemd_stock.sh" --systemd
+vm_tests systemd-stock "kunit.enable=0" "$top/tests/guest/run-all systemd-stock" --systemd
 # The systemd series: the patched systemd (make systemd) as PID 1.
-vm_tests systemd "kunit.enable=0" "$top/tests/guest/test_systemd.sh" --systemd "$top/build/systemd/obj/systemd"
+vm_tests systemd "kunit.enable=0" "$top/tests/guest/run-all systemd" --systemd "$top/build/systemd/obj/systemd"
 
 echo "== KUnit (from build/check/main.console.log)"
 python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
