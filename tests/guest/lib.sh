@@ -20,13 +20,19 @@ not_ok() {
 skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
 tap_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 
-# run_test NAME FUNCTION: the function returns 0 for a pass; what it prints
-# on stderr (the reasons) goes into the TAP diagnostics.
+# run_test NAME FUNCTION: the function returns 0 for a pass, or 2 with
+# $skip_reason set for a test that cannot run here; what it prints on stderr
+# (the reasons) goes into the TAP diagnostics.
 run_test() {
-	local name=$1 fn=$2 err
+	local name=$1 fn=$2 err rc
+	skip_reason=
 	err=$(mktemp)
-	if "$fn" 2> "$err"; then
+	"$fn" 2> "$err"
+	rc=$?
+	if [ $rc = 0 ]; then
 		ok "$name"
+	elif [ $rc = 2 ] && [ -n "$skip_reason" ]; then
+		skip "$name" "$skip_reason"
 	else
 		mapfile -t lines < "$err"
 		not_ok "$name" "${lines[@]}"
