@@ -108,6 +108,16 @@ start_pin() {
 	status=$(prop "$1.service" ExecMainStatus)
 }
 
+# pin3_in_slice: the slice limited to udmabuf 8M and a service in it
+# registering three 4 MiB MRs: the third is refused (dmabuf-pin exits 3).
+pin3_in_slice() {
+	write_slice "udmabuf 8M"
+	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
+	reload || return 1
+	start_pin dmabuf_pin3
+	expect "dmabuf-pin in $SLICE (udmabuf 8M; 3: EAGAIN on the third 4M MR)" "$status" 3
+}
+
 cleanup_units() {
 	"$SYSTEMCTL" stop "$SLICE" 2>/dev/null
 	"$SYSTEMCTL" reset-failed 2>/dev/null
@@ -126,11 +136,7 @@ t_defaults() {
 # The main case: the slice's limit in its file, the third 4M MR of a
 # service in the slice refused, the usage gone afterwards.
 t_slice_limit() {
-	write_slice "udmabuf 8M"
-	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
-	reload || return 1
-	start_pin dmabuf_pin3
-	expect "dmabuf-pin exit status (3: EAGAIN on the third MR)" "$status" 3 || return 1
+	pin3_in_slice || return 1
 	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf $M8 || return 1
 	expect_file "$SLICE_CG" dmabuf.pinned.events udmabuf max=1 || return 1
 	expect_file "$SLICE_CG" dmabuf.pinned.peak udmabuf $M8 || return 1
@@ -182,11 +188,7 @@ EOF
 # that survives daemon-reload.
 t_set_property() {
 	local dropin
-	write_slice "udmabuf 8M"
-	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
-	reload || return 1
-	start_pin dmabuf_pin3
-	expect "pin under 8M" "$status" 3 || return 1
+	pin3_in_slice || return 1
 
 	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 12M" ||
 		fail "set-property --runtime failed" || return 1
@@ -283,11 +285,7 @@ t_default_off() {
 }
 
 t_enable_remove() {
-	write_slice "udmabuf 8M"
-	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
-	reload || return 1
-	start_pin dmabuf_pin3
-	expect "pin in the slice" "$status" 3 || return 1
+	pin3_in_slice || return 1
 	has_controller "$CGROOT/cgroup.subtree_control" ||
 		fail "dmabuf not enabled in the root for $SLICE" || return 1
 	! has_controller "$CGROOT/system.slice/cgroup.subtree_control" ||
