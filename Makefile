@@ -1,11 +1,16 @@
 # dmabuf cgroup controller: kernel series, tools and tests.
 #
-#   make           install build dependencies, build the test kernel and the tools
+#   make           install build dependencies, build both test kernels and the tools
 #   make install   install dmabufctl (PREFIX=/usr/local, DESTDIR)
-#   make check     build everything, boot the kernel in QEMU, run all tests
-#   make demo      boot the kernel and show the controller at work
-#   make bench     the controller's cost on the RDMA pin path (prints figures)
-#   make export    write build/linux's commits back to kernel/patches
+#   make check     build everything, boot both kernels in QEMU, run all tests
+#   make demo      boot the 7.3 kernel (KVER=6.12: the LTS backport) and show
+#                  the controller at work
+#   make bench     the controller's cost on the RDMA pin path, both kernels
+#   make export    write build/linux-$(KVER)'s commits back to its series
+#
+# KVER=7.3 (default) is the mainline series (kernel/patches) on Debian's
+# linux-source-7.3 from trixie-backports; KVER=6.12 the backport
+# (kernel/patches-6.12) on Debian 12's linux-source-6.12.
 #   make systemd   Debian 12's systemd 252 with the DMABufPinnedMax= series (systemd/patches)
 #   make systemd-deb  installable Debian packages of that systemd (build/systemd/deb)
 #
@@ -14,22 +19,23 @@
 SHELL := /bin/bash
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
-KSRC := $(BUILD)/linux
-BZIMAGE := $(BUILD)/obj/arch/x86/boot/bzImage
+KVER ?= 7.3
+KVERS := 7.3 6.12
+KSRC := $(BUILD)/linux-$(KVER)
 SELFTESTS := $(BUILD)/selftests
 
-DEB_PACKAGES := linux-source-6.12 build-essential bc bison flex libelf-dev \
+DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex libelf-dev \
 	libssl-dev dwarves cpio kmod xz-utils python3 git ccache sparse \
 	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev \
-	libcgroup-dev libcmocka-dev \
+	libcgroup-dev libcmocka-dev python3-ply \
 	crun runc podman fuse-overlayfs slirp4netns cgroup-tools jq
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: systemd systemd-test systemd-deb systemd-export
-.PHONY: all deps kernel tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
+.PHONY: all deps kernels kernel tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
 
-all: kernel dmabufctl test-bins
+all: kernels dmabufctl test-bins
 
 # Install what is missing, once; apt-get update only when something is.
 deps:
@@ -38,28 +44,43 @@ deps:
 	done); \
 	if [ -n "$$missing" ]; then \
 		echo "[deps] installing:" $$missing; \
+		$(SUDO) kernel/apt-suite.sh trixie-backports && \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Both kernels, one after the other (each build uses every core).
+kernels: deps
+	KVER=7.3 kernel/build.sh bzimage
+	KVER=6.12 kernel/build.sh bzimage
+
 kernel: deps
-	kernel/build.sh bzimage
+	KVER=$(KVER) kernel/build.sh bzimage
 
 tree: deps
-	kernel/build.sh tree
+	KVER=$(KVER) kernel/build.sh tree
 
 # The cgroup selftest comes from the kernel tree (it is part of the series).
-SELFTEST_DIR := $(KSRC)/tools/testing/selftests/cgroup
-selftests: tree
+SELFTEST_DIR := $(BUILD)/linux-7.3/tools/testing/selftests/cgroup
+selftests: deps
+	KVER=7.3 kernel/build.sh tree
 	@mkdir -p $(SELFTESTS)
 	gcc -Wall -O2 -pthread \
 		-o $(SELFTESTS)/test_dmabuf $(SELFTEST_DIR)/test_dmabuf.c $(SELFTEST_DIR)/cgroup_util.c
 
-# Test programs that run in the VM.
+# Test programs that run in the VM. iommufd-pin needs the 7.3 tree: its
+# uAPI header (Debian 12's linux-libc-dev has no linux/iommufd.h), copied to
+# build/include-7.3, and iommufd's selftest header iommufd_test.h, which is
+# not uapi and stays in drivers/iommu/iommufd (as for selftests/iommu).
 BIN := $(BUILD)/bin
+IOMMUFD_INC := $(BUILD)/include-7.3
 test-bins: deps
-	@mkdir -p $(BIN)
+	KVER=7.3 kernel/build.sh tree
+	@mkdir -p $(BIN) $(IOMMUFD_INC)/linux
 	gcc -Wall -Wextra -O2 -o $(BIN)/dmabuf-pin tests/pin/dmabuf-pin.c -libverbs
+	cp $(BUILD)/linux-7.3/include/uapi/linux/iommufd.h $(IOMMUFD_INC)/linux/iommufd.h
+	gcc -Wall -Wextra -O2 -I$(IOMMUFD_INC) -I$(BUILD)/linux-7.3/drivers/iommu/iommufd \
+		-o $(BIN)/iommufd-pin tests/pin/iommufd-pin.c
 
 # The admin tool; the VM tests use the copy in build/bin.
 DMABUFCTL_O := $(BUILD)/dmabufctl
@@ -71,29 +92,34 @@ dmabufctl: deps
 install: dmabufctl
 	$(MAKE) -C tools/dmabufctl O=$(DMABUFCTL_O) install PREFIX=$(or $(PREFIX),/usr/local) DESTDIR=$(DESTDIR)
 
-check: kernel selftests test-bins dmabufctl systemd
+check: kernels selftests test-bins dmabufctl systemd
 	tests/check.sh
 
 demo: kernel test-bins dmabufctl
-	tests/demo.sh
+	KVER=$(KVER) tests/demo.sh
 
-# The cost of the controller on the pin path, on a kernel without KASAN
-# and lockdep (build/obj-bench).
+# The cost of the controller on the pin path, on kernels without KASAN
+# and lockdep (build/obj-bench-$(KVER)).
 bench-kernel: deps
-	DEBUG_KERNEL=0 OBJ=$(BUILD)/obj-bench kernel/build.sh bzimage
+	for v in $(KVERS); do \
+		KVER=$$v DEBUG_KERNEL=0 OBJ=$(BUILD)/obj-bench-$$v kernel/build.sh bzimage || exit; \
+	done
 
 bench: bench-kernel test-bins
-	tests/bench.sh
+	for v in $(KVERS); do \
+		BENCH_KERNEL=$(BUILD)/obj-bench-$$v/arch/x86/boot/bzImage BENCH_NAME=$$v tests/bench.sh || exit; \
+	done
 
 export:
-	kernel/build.sh export
+	KVER=$(KVER) kernel/build.sh export
 
-checkpatch: tree
-	kernel/build.sh checkpatch
+checkpatch: deps
+	for v in $(KVERS); do KVER=$$v kernel/build.sh checkpatch || exit; done
 
-# Every patch builds on its own, W=1 and sparse clean (slow: a build per patch).
+# Every patch of both series builds on its own, W=1 and sparse clean (slow:
+# a build per patch).
 check-series: deps
-	kernel/build.sh each
+	for v in $(KVERS); do KVER=$$v kernel/build.sh each || exit; done
 
 # systemd 252 from Debian's source package with systemd/patches applied; the
 # VM tests boot it as PID 1. systemd/build.sh adds the deb-src entry and the
@@ -111,4 +137,4 @@ systemd-export:
 	systemd/build.sh export
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/vm $(BUILD)/check $(SELFTESTS)
+	rm -rf $(BUILD)/obj-7.3 $(BUILD)/obj-6.12 $(BUILD)/vm $(BUILD)/check $(SELFTESTS)

@@ -1,44 +1,63 @@
 #!/usr/bin/env bash
-# Build the dmabuf test kernel from Debian's linux-source-6.12 and the series.
+# Build the dmabuf test kernel from Debian's linux-source-$KVER and its series.
 #
-#   kernel/build.sh [bzimage]  tree + config + bzImage (build/obj/arch/x86/boot/bzImage)
-#   kernel/build.sh tree       unpack the source and apply the series (build/linux)
-#   kernel/build.sh config     merge the config fragments (build/obj/.config)
-#   kernel/build.sh export     write build/linux's commits back to kernel/patches
-#   kernel/build.sh reset      drop build/linux's work and re-apply the series
+#   kernel/build.sh [bzimage]  tree + config + bzImage (build/obj-$KVER/arch/x86/boot/bzImage)
+#   kernel/build.sh tree       unpack the source and apply the series (build/linux-$KVER)
+#   kernel/build.sh config     merge the config fragments (build/obj-$KVER/.config)
+#   kernel/build.sh export     write build/linux-$KVER's commits back to the series
+#   kernel/build.sh reset      drop build/linux-$KVER's work and re-apply the series
 #   kernel/build.sh checkpatch checkpatch --strict on every patch of the series
 #   kernel/build.sh each       build every patch on its own, with W=1 and sparse
 #
-# build/linux is a git tree: the tarball is its "base" tag and every patch of
-# the series a commit on top (branch "dmabuf"). Work on it with git commit,
-# rebase -i and friends, then "export". A change of the series re-applies
-# only the patches from the first one that changed, so that a rebuild
-# recompiles only what those patches touch.
+# KVER=7.3 (the default) is the mainline series, kernel/patches, on Debian's
+# linux-source-7.3 (trixie-backports). KVER=6.12 is the LTS backport,
+# kernel/patches-6.12, on Debian 12's linux-source-6.12: its series file
+# names mainline patches that apply unchanged as ../patches/NAME, and holds
+# its own copy of those that had to change, plus backport-only patches.
+# "export" on 6.12 writes a commit as ../patches/NAME when it is the same
+# change (git patch-id) as the mainline patch of the same subject.
 #
-# Environment: DEBUG_KERNEL=0 leaves out debug.config (KASAN, lockdep, KUnit),
-# OBJ=DIR builds elsewhere (default build/obj), JOBS=N.
+# build/linux-$KVER is a git tree: the tarball is its "base" tag and every
+# patch of the series a commit on top (branch "dmabuf"). Work on it with git
+# commit, rebase -i and friends, then "export". A change of the series
+# re-applies only the patches from the first one that changed, so that a
+# rebuild recompiles only what those patches touch.
+#
+# Environment: KVER=7.3|6.12, DEBUG_KERNEL=0 leaves out debug.config (KASAN,
+# lockdep, KUnit), OBJ=DIR builds elsewhere (default build/obj-$KVER), JOBS=N.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-src=$top/build/linux
-obj=${OBJ:-$top/build/obj}
-patches=$top/kernel/patches
-tarball=/usr/src/linux-source-6.12.tar.xz
+kver=${KVER:-7.3}
+case $kver in
+7.3) patches=$top/kernel/patches ;;
+6.12) patches=$top/kernel/patches-6.12 ;;
+*) echo "[kernel] error: KVER=$kver: the series exist for 7.3 (mainline) and 6.12 (backport)" >&2; exit 1 ;;
+esac
+mainline=$top/kernel/patches
+src=$top/build/linux-$kver
+obj=${OBJ:-$top/build/obj-$kver}
+pkg=linux-source-$kver
+tarball=/usr/src/$pkg.tar.xz
 stamp=$src/.git/dmabuf-series
 jobs=${JOBS:-$(($(nproc) + 1))}
 fragments=("$src/kernel/configs/kvm_guest.config" "$top/kernel/configs/dmabuf.config"
 	   "$top/kernel/configs/vm.config")
 [ "${DEBUG_KERNEL:-1}" = 1 ] && fragments+=("$top/kernel/configs/debug.config")
+# What only one kernel has (kernel/configs/debug-7.3.config: iommufd's test
+# exporter, which 6.12 lacks).
+[ "${DEBUG_KERNEL:-1}" = 1 ] && [ -f "$top/kernel/configs/debug-$kver.config" ] &&
+	fragments+=("$top/kernel/configs/debug-$kver.config")
 
 # Let clones of the repo in other folders (CI) share ccache's entries.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top}
 
-log() { printf '[kernel] %s\n' "$*" >&2; }
-die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
+log() { printf '[kernel %s] %s\n' "$kver" "$*" >&2; }
+die() { printf '[kernel %s] error: %s\n' "$kver" "$*" >&2; exit 1; }
 git_() { git -C "$src" -c user.name="dmabuf build" -c user.email=build@localhost \
 	-c advice.detachedHead=false "$@"; }
 
-source_version() { dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown; }
+source_version() { dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo unknown; }
 series() { grep -v -e '^#' -e '^$' "$patches/series"; }
 series_id() {
 	{ source_version; series | while read -r p; do cat "$patches/$p"; done; } |
@@ -47,18 +66,71 @@ series_id() {
 save_stamp() { echo "$(series_id) $(git_ rev-parse HEAD)" > "$stamp"; }
 
 new_tree() {
-	[ -f "$tarball" ] || die "$tarball is missing: apt-get install linux-source-6.12"
-	log "unpacking linux-source-6.12 $(source_version)"
+	[ -f "$tarball" ] || die "$tarball is missing: 'make deps' installs $pkg"
+	log "unpacking $pkg $(source_version)"
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
 	tar -C "$src.tmp" -xf "$tarball"
-	mv "$src.tmp/linux-source-6.12" "$src"
+	mv "$src.tmp/$pkg" "$src"
 	rmdir "$src.tmp"
 	git -C "$src" init -q -b dmabuf
+	# No background "git gc --auto" after the huge base commit: it races
+	# the git am that follows ("unable to write index file").
+	git -C "$src" config gc.auto 0
+	git -C "$src" config maintenance.auto false
+	git -C "$src" config gc.autoDetach false
 	# Debian's .gitignore ignores the whole top level: add with -f.
 	git_ add -f -A
-	git_ commit -q -m "Linux 6.12.$(sed -n 's/^SUBLEVEL = //p' "$src/Makefile") (Debian linux-source-6.12 $(source_version))"
+	git_ commit -q -m "Linux $kver.$(sed -n 's/^SUBLEVEL = //p' "$src/Makefile") (Debian $pkg $(source_version))"
 	git_ tag base
+}
+
+# The backport applies mainline patches (../patches/NAME in its series) with
+# fuzz, as quilt would, when their context differs on 6.12. .git/dmabuf-shared
+# records "PATCH-ID ENTRY" for the commit each of them became, so that the
+# commit is recognised as that patch again (apply_series, export).
+shared=$src/.git/dmabuf-shared
+
+# The patch-id a series entry has once applied.
+entry_id() {	# entry_id ENTRY
+	local id
+	if [[ $1 == ../* ]] && [ -f "$shared" ] && id=$(awk -v e="$1" '$2 == e { print $1 }' "$shared") &&
+	   [ -n "$id" ]; then
+		echo "$id"
+	else
+		git_ patch-id --stable < "$patches/$1" | cut -d' ' -f1
+	fi
+}
+
+# Apply one patch as a commit with its author, date and message.
+apply_patch() {	# apply_patch ENTRY
+	local p=$1 f=$patches/$1 err=$src/.git/dmabuf-am.err info
+	if git_ am -q --keep-cr "$f" 2> "$err"; then
+		:
+	elif git_ am --abort 2>/dev/null; [[ $p == ../* ]] && grep -q -e '^error: patch failed' -e 'does not apply' "$err"; then
+		# A mainline patch whose context moved: fuzz, as quilt does.
+		if ! patch -d "$src" -p1 -F3 -s --no-backup-if-mismatch < "$f" > "$err" 2>&1; then
+			cat "$err" >&2
+			git_ reset -q --hard
+			git_ clean -q -f -d -x -e .git
+			die "$p does not apply to $(git_ log -1 --format=%s base), even with fuzz: refresh kernel/patches-$kver (Documentation/building.md)"
+		fi
+		info=$(git_ mailinfo "$src/.git/dmabuf-msg" /dev/null < "$f")
+		git_ add -f -A
+		GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' <<< "$info") \
+		GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' <<< "$info") \
+		GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' <<< "$info") \
+			git_ commit -q -F - < <(sed -n 's/^Subject: //p' <<< "$info"; echo; cat "$src/.git/dmabuf-msg")
+	else
+		cat "$err" >&2
+		grep -q -e '^error: patch failed' -e 'does not apply' "$err" &&
+			die "$p does not apply to $(git_ log -1 --format=%s base)"
+		die "git am $p failed (git's error above)"
+	fi
+	if [[ $p == ../* ]]; then
+		sed -i "\| $p\$|d" "$shared" 2>/dev/null || true
+		echo "$(git_ show HEAD | git_ patch-id --stable | cut -d' ' -f1) $p" >> "$shared"
+	fi
 }
 
 # Re-apply the series, keeping the commits of the longest unchanged prefix.
@@ -66,8 +138,8 @@ apply_series() {
 	local keep commits ids p i=0 n=0
 	keep=$(git_ rev-parse base)
 	mapfile -t commits < <(git_ rev-list --reverse base..HEAD)
-	mapfile -t ids < <(series | while read -r p; do
-		git_ patch-id --stable < "$patches/$p" | cut -d' ' -f1; done)
+	mapfile -t ids < <(series | while read -r p; do entry_id "$p"; done)
+	git -C "$src" config gc.auto 0
 	while [ $i -lt ${#commits[@]} ] && [ $i -lt ${#ids[@]} ] &&
 	      [ "$(git_ show "${commits[$i]}" | git_ patch-id --stable | cut -d' ' -f1)" = "${ids[$i]}" ]; do
 		keep=${commits[$i]}
@@ -78,7 +150,7 @@ apply_series() {
 	while read -r p; do
 		n=$((n + 1))
 		[ $n -le $i ] && continue
-		git_ am -q --keep-cr "$patches/$p" || { git_ am --abort || true; die "$p does not apply to $(git_ log -1 --format=%s base)"; }
+		apply_patch "$p"
 	done < <(series)
 	log "series: $n patches ($i unchanged, $((n - i)) applied)"
 	save_stamp
@@ -95,30 +167,57 @@ cmd_tree() {
 	[ "$(series_id)" = "$have" ] && return
 	if [ -z "$head" ] || [ "$(git_ rev-parse HEAD)" != "$head" ] ||
 	   [ -n "$(git_ status --porcelain --untracked-files=no)" ]; then
-		die "build/linux has work that is not in kernel/patches: 'kernel/build.sh export' keeps it, 'kernel/build.sh reset' drops it"
+		die "${src#"$top"/} has work that is not in ${patches#"$top"/}: 'KVER=$kver kernel/build.sh export' keeps it, 'KVER=$kver kernel/build.sh reset' drops it"
 	fi
 	if ! git_ log -1 --format=%s base | grep -qF "$(source_version))"; then
-		log "linux-source-6.12 is now $(source_version): new tree"
+		log "$pkg is now $(source_version): new tree"
 		new_tree
 	fi
 	apply_series
 }
 
 cmd_export() {
-	[ -d "$src/.git" ] || die "no tree: run 'kernel/build.sh tree' first"
+	local tmp=$top/build/export-$kver f m id
+	[ -d "$src/.git" ] || die "no tree: run 'KVER=$kver kernel/build.sh tree' first"
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
-		die "build/linux has uncommitted changes: commit them first"
+		die "${src#"$top"/} has uncommitted changes: commit them first"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	if [ "$patches" = "$mainline" ]; then
+		# The cover letter's text is kept in kernel/cover-letter.txt.
+		git_ config branch.dmabuf.description "$(cat "$top/kernel/cover-letter.txt")"
+		git_ format-patch -q --no-signature --zero-commit --cover-letter \
+			--cover-from-description=subject -o "$tmp" base..HEAD
+		mv "$tmp"/0000-cover-letter.patch "$tmp/cover-letter"
+	else
+		git_ format-patch -q --no-signature --zero-commit -o "$tmp" base..HEAD
+	fi
 	rm -f "$patches"/*.patch
-	git_ format-patch -q --no-signature --zero-commit -o "$patches" base..HEAD
-	(cd "$patches" && ls -1 -- *.patch) > "$patches/series"
+	[ -f "$tmp/cover-letter" ] && mv "$tmp/cover-letter" "$patches/0000-cover-letter.patch"
+	: > "$patches/series.new"
+	for f in "$tmp"/*.patch; do
+		if [ "$patches" != "$mainline" ]; then
+			# The commit a mainline patch became, unchanged: share it.
+			id=$(git_ patch-id --stable < "$f" | cut -d' ' -f1)
+			m=$(awk -v id="$id" '$1 == id { print $2; exit }' "$shared" 2>/dev/null) || true
+			if [ -n "$m" ] && [ -f "$patches/$m" ]; then
+				echo "$m" >> "$patches/series.new"
+				continue
+			fi
+		fi
+		mv "$f" "$patches/"
+		echo "${f##*/}" >> "$patches/series.new"
+	done
+	mv "$patches/series.new" "$patches/series"
+	rm -rf "$tmp"
 	save_stamp
-	log "exported $(wc -l < "$patches/series") patches to kernel/patches"
+	log "exported $(wc -l < "$patches/series") patches to ${patches#"$top"/} ($(grep -c '^\.\./' "$patches/series" || true) shared with mainline)"
 }
 
 cmd_checkpatch() {
 	local p rc=0
 	for p in $(series); do
-		"$src/scripts/checkpatch.pl" --strict -q --no-summary "$patches/$p" || rc=1
+		PATH=/usr/bin:$PATH "$src/scripts/checkpatch.pl" --strict -q --no-summary "$patches/$p" || rc=1
 	done
 	[ $rc = 0 ] && log "checkpatch --strict: $(series | wc -l) patches clean"
 	return $rc
@@ -162,7 +261,7 @@ cmd_each() {
 	local tip commits c objs rc=0 n=0 logf=$top/build/each.log
 	tip=$(git_ rev-parse HEAD)
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
-		die "build/linux has uncommitted changes: commit them first"
+		die "${src#"$top"/} has uncommitted changes: commit them first"
 	mapfile -t commits < <(git_ rev-list --reverse base..HEAD)
 	: > "$logf"
 	for c in "${commits[@]}"; do

@@ -4,8 +4,8 @@
 # deregisters a 1 MiB udmabuf MR on soft-RoCE in a loop from a cgroup at
 # depth 1 and depth 8, and prints ops/s (median of the rounds) and the cost.
 #
-# BENCH_KERNEL picks the kernel (default: the non-debug build/obj-bench one,
-# built by "make bench-kernel"; the test kernel's KASAN and lockdep would
+# BENCH_KERNEL picks the kernel (default: the non-debug build/obj-bench-7.3
+# one, built by "make bench-kernel"; BENCH_NAME labels it; the test kernel's KASAN and lockdep would
 # drown the figures). A benchmark, not a test: it prints figures, it does
 # not judge them.
 #
@@ -16,8 +16,10 @@
 set -euo pipefail
 export VM_QEMU_ARGS=${VM_QEMU_ARGS-"-icount shift=0,sleep=off"}
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel=${BENCH_KERNEL:-$top/build/obj-bench/arch/x86/boot/bzImage}
-out=$top/build/bench
+kernel=${BENCH_KERNEL:-$top/build/obj-bench-7.3/arch/x86/boot/bzImage}
+name=${BENCH_NAME:-7.3}
+out=$top/build/bench/$name
+echo "bench: Linux $name (${kernel#"$top"/})"
 mkdir -p "$out"
 
 run() {	# run NAME EXTRA_APPEND
@@ -29,7 +31,7 @@ run() {	# run NAME EXTRA_APPEND
 run on ""
 run off "cgroup_disable=dmabuf"
 
-python3 - "$out/on.txt" "$out/off.txt" <<'PY'
+python3 - "$out/on.txt" "$out/off.txt" "$name" <<'PY'
 import re, statistics, sys
 def load(p):
     r = {}
@@ -40,6 +42,7 @@ def load(p):
     return {d: statistics.median(v) for d, v in r.items()}
 on, off = load(sys.argv[1]), load(sys.argv[2])
 print()
+print("Linux %s:" % sys.argv[3])
 print("| depth | controller on (ops/s) | cgroup_disable=dmabuf (ops/s) | cost of the controller |")
 print("|---|---|---|---|")
 for d in sorted(on):

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Run every test of the project and print one summary line "N passed, N failed".
 #
-# 1. On the host: checkpatch --strict on every patch of the series, the
-#    dmabufctl unit tests and the systemd series' host unit tests.
-# 2. In one VM boot of the test kernel: the KUnit suites (run at boot, read
-#    from the console log) and the guest tests (tests/guest/run-all, TAP).
-# 3. In a second boot, with cgroup_disable=dmabuf: tests/guest/test_disabled.sh.
-# 4. In a third boot, with Debian's systemd as PID 1 (tests/vm/run --systemd):
+# 1. On the host: checkpatch --strict on every patch of both series (the
+#    mainline one and the 6.12 backport's own patches), the dmabufctl unit
+#    tests and the systemd series' host unit tests.
+# 2. For each kernel, 7.3 (mainline) and 6.12 (backport): one VM boot with
+#    the KUnit suites (run at boot, read from the console log) and the guest
+#    tests (tests/guest/run-all, TAP), and a second boot with
+#    cgroup_disable=dmabuf: tests/guest/test_disabled.sh.
+# 3. On 7.3, a boot with Debian's systemd as PID 1 (tests/vm/run --systemd):
 #    tests/guest/test_systemd_stock.sh.
-# 5. In a fourth, with the patched systemd (make systemd) as PID 1:
+# 4. On 7.3, a boot with the patched systemd (make systemd) as PID 1:
 #    tests/guest/test_systemd.sh.
+# Test names carry the kernel: "[7.3] ...", "[6.12] ...".
 # The run fails when a test fails, when nothing ran, or when the VM runner
 # reports a timeout, a panic or a kernel splat (lockdep, KASAN, WARN).
 # Logs stay in build/check/.
@@ -17,7 +20,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/check
-ksrc=$top/build/linux
+ksrc=$top/build/linux-7.3
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -65,16 +68,18 @@ tap_plan() {	# tap_plan SECTION PLANNED RAN
 }
 
 echo "== checkpatch --strict"
-while read -r p; do
+# The backport's series names the mainline patches it shares as ../patches/.
+while read -r dir p; do
 	[ -z "$p" ] && continue
-	if "$ksrc/scripts/checkpatch.pl" --strict -q --no-summary "$top/kernel/patches/$p" \
+	case $p in ../*) continue ;; esac
+	if PATH=/usr/bin:$PATH "$ksrc/scripts/checkpatch.pl" --strict -q --no-summary "$top/kernel/$dir/$p" \
 		> "$out/checkpatch.log" 2>&1; then
-		result ok "checkpatch $p"
+		result ok "checkpatch $dir/$p"
 	else
 		cat "$out/checkpatch.log"
-		result fail "checkpatch $p"
+		result fail "checkpatch $dir/$p"
 	fi
-done < <(grep -v '^#' "$top/kernel/patches/series")
+done < <(for d in patches patches-6.12; do grep -v -e '^#' -e '^$' "$top/kernel/$d/series" | sed "s|^|$d |"; done)
 
 echo "== host: dmabufctl unit tests (cmocka, fake cgroupfs)"
 CMOCKA_MESSAGE_OUTPUT=TAP make -s -C "$top/tools/dmabufctl" O="$top/build/dmabufctl" test \
@@ -98,55 +103,71 @@ vm_tests() {
 	shift 3
 	read -ra cmd <<< "$script"	# SCRIPT [ARGS]: words
 	echo "== VM ($name${append:+: $append}${*:+; $*}): ${script#"$top"/}"
-	"$top/tests/vm/run" --append "$append" --log "$out/$name.console.log" \
+	"$top/tests/vm/run" --kernel "$top/build/obj-$kver/arch/x86/boot/bzImage" \
+		--append "$append" --log "$out/$name.console.log" \
 		--out "$out/$name.vm" "$@" -- "${cmd[@]}" > "$out/$name.tap" 2> "$out/$name.err"
 	rc=$?
+	sed -i -e "s/^ok \([0-9]*\) /ok \1 [$kver] /" -e "s/^not ok \([0-9]*\) /not ok \1 [$kver] /" \
+		"$out/$name.tap"
 	cat "$out/$name.tap"
 	if [ $rc -eq 125 ]; then
 		cat "$out/$name.err"
-		result fail "VM $name: boot and run without timeout, panic or kernel splat (see build/check/$name.console.log)"
+		result fail "[$kver] VM $name: boot and run without timeout, panic or kernel splat (see build/check/$name.console.log)"
 	else
-		result ok "VM $name: boot and run without timeout, panic or kernel splat"
+		result ok "[$kver] VM $name: boot and run without timeout, panic or kernel splat"
 	fi
 	count_tap "$out/$name.tap" --plan
 }
 
-# KUnit runs at the first boot; the second has the controller disabled.
-vm_tests main "" "$top/tests/guest/run-all"
-vm_tests disabled "cgroup_disable=dmabuf kunit.enable=0" "$top/tests/guest/test_disabled.sh"
-# The stock-systemd recipe, under Debian's systemd as PID 1.
-vm_tests systemd-stock "kunit.enable=0" "$top/tests/guest/run-all systemd-stock" --systemd
-# The systemd series: the patched systemd (make systemd) as PID 1.
-vm_tests systemd "kunit.enable=0" "$top/tests/guest/run-all systemd" --systemd "$top/build/systemd/obj/systemd"
-
-echo "== KUnit (from build/check/main.console.log)"
-python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
-	< "$out/main.console.log" > "$out/kunit.txt" 2>&1
-python3 - "$out/kunit.json" > "$out/kunit.tap" <<'PY'
+# KUnit from a boot's console log, as TAP.
+kunit_tests() {	# kunit_tests NAME
+	local name=$1
+	echo "== [$kver] KUnit (from build/check/$name.console.log)"
+	python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/$name.kunit.json" \
+		< "$out/$name.console.log" > "$out/$name.kunit.txt" 2>&1
+	python3 - "$out/$name.kunit.json" "$kver" > "$out/$name.kunit.tap" <<'PY'
 import json, sys
+kver = sys.argv[2]
 try:
     doc = json.load(open(sys.argv[1]))
 except Exception as e:
-    print("not ok - KUnit results could not be parsed: %s" % e)
+    print("not ok - [%s] KUnit results could not be parsed: %s" % (kver, e))
     sys.exit(0)
 def walk(group, path):
     for case in group.get("test_cases", []):
-        name = "%s.%s" % (path, case["name"])
+        name = "[%s] kunit %s.%s" % (kver, path, case["name"])
         st = case.get("status", "FAIL")
-        print(("ok - kunit %s # SKIP" if st == "SKIP" else
-               "ok - kunit %s" if st == "PASS" else "not ok - kunit %s") % name)
+        print(("ok - %s # SKIP" if st == "SKIP" else
+               "ok - %s" if st == "PASS" else "not ok - %s") % name)
     for sub in group.get("sub_groups", []):
         walk(sub, path + "." + sub["name"] if path else sub["name"])
 walk(doc, "")
 PY
-cat "$out/kunit.tap"
-count_tap "$out/kunit.tap"
-for suite in cgroup_dmabuf cgroup_dmabuf_dma_buf; do
-	grep -q "kunit \.*$suite\." "$out/kunit.tap" ||
-		result fail "KUnit suite $suite ran (not found in the console log)"
+	cat "$out/$name.kunit.tap"
+	count_tap "$out/$name.kunit.tap"
+	for suite in cgroup_dmabuf cgroup_dmabuf_dma_buf; do
+		grep -q "kunit \.*$suite\." "$out/$name.kunit.tap" ||
+			result fail "[$kver] KUnit suite $suite ran (not found in the console log)"
+	done
+}
+
+# Both kernels: KUnit runs at the first boot; the second has the controller
+# disabled. CHECK_KVERS=7.3 limits the run to one kernel.
+for kver in ${CHECK_KVERS:-7.3 6.12}; do
+	vm_tests "main-$kver" "" "$top/tests/guest/run-all"
+	vm_tests "disabled-$kver" "cgroup_disable=dmabuf kunit.enable=0" "$top/tests/guest/test_disabled.sh"
+	kunit_tests "main-$kver"
 done
+# systemd as PID 1, on the mainline kernel.
+kver=7.3
+if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
+	# The stock-systemd recipe, under Debian's systemd as PID 1.
+	vm_tests systemd-stock "kunit.enable=0" "$top/tests/guest/run-all systemd-stock" --systemd
+	# The systemd series: the patched systemd (make systemd) as PID 1.
+	vm_tests systemd "kunit.enable=0" "$top/tests/guest/run-all systemd" --systemd "$top/build/systemd/obj/systemd"
+fi
 
 echo
-echo "logs: build/check/ (main.console.log, main.tap, disabled.*, kunit.txt)"
+echo "logs: build/check/ (main-KVER.console.log, main-KVER.tap, disabled-KVER.*, main-KVER.kunit.txt)"
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

@@ -33,7 +33,7 @@ t_files_while_held() {
 	expect_file "$a" dmabuf.pinned.peak udmabuf $M8 &&
 	expect_file "$a" dmabuf.pinned.events udmabuf max=1 &&
 	expect_file "$a" dmabuf.pinned.events.local udmabuf max=1 &&
-	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=2 refused=1" &&
+	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=2 refused=1 registered=1" &&
 	expect_file "$a" dmabuf.pinned.current dma_heap/system 0 || return 1
 	local root_before
 	root_before=$(get "$CGROOT" dmabuf.pinned.current udmabuf)
@@ -43,7 +43,7 @@ t_files_while_held() {
 	expect_file "$a" dmabuf.pinned.current udmabuf 0 &&
 	expect_file "$a" dmabuf.pinned.peak udmabuf $M8 &&
 	expect_file "$a" dmabuf.pinned.events udmabuf max=1 &&
-	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=0 refused=1"
+	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=0 refused=1 registered=1"
 }
 
 t_pools_independent() {
@@ -53,7 +53,7 @@ t_pools_independent() {
 	hold h "$a" -s heap -z 4M -n 3 || return 1
 	expect_file "$a" dmabuf.pinned.current dma_heap/system $((3 * M4)) &&
 	expect_file "$a" dmabuf.pinned.current udmabuf 0 &&
-	expect_file "$a" dmabuf.pinned.stat dma_heap/system "pins=3 refused=0" || return 1
+	expect_file "$a" dmabuf.pinned.stat dma_heap/system "pins=3 refused=0 registered=1" || return 1
 	pin "$a" -s udmabuf -z 4M -n 2
 	expect "udmabuf pins beside heap pins" "$status" 3 &&
 	expect_file "$a" dmabuf.pinned.events dma_heap/system max=0 &&
@@ -70,8 +70,8 @@ t_parent_limit() {
 	expect_file "$p" dmabuf.pinned.events.local udmabuf max=1 &&
 	expect_file "$c" dmabuf.pinned.events udmabuf max=0 &&
 	expect_file "$c" dmabuf.pinned.events.local udmabuf max=0 &&
-	expect_file "$c" dmabuf.pinned.stat udmabuf "pins=0 refused=1" &&
-	expect_file "$p" dmabuf.pinned.stat udmabuf "pins=0 refused=1" &&
+	expect_file "$c" dmabuf.pinned.stat udmabuf "pins=0 refused=1 registered=1" &&
+	expect_file "$p" dmabuf.pinned.stat udmabuf "pins=0 refused=1 registered=1" &&
 	expect_file "$c" dmabuf.pinned.peak udmabuf $M4 &&
 	expect_file "$p" dmabuf.pinned.peak udmabuf $M4
 }
@@ -87,7 +87,7 @@ t_migration() {
 	release h
 	expect_file "$a" dmabuf.pinned.current udmabuf 0 &&
 	expect_file "$b" dmabuf.pinned.current udmabuf 0 &&
-	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=0 refused=0"
+	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=0 refused=0 registered=1"
 }
 
 t_exit_without_dereg() {
@@ -97,7 +97,7 @@ t_exit_without_dereg() {
 	expect_file "$a" dmabuf.pinned.current udmabuf $M8 || return 1
 	release h
 	expect_file "$a" dmabuf.pinned.current udmabuf 0 &&
-	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=0 refused=0"
+	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=0 refused=0 registered=1"
 }
 
 t_rmdir_while_held() {
@@ -111,7 +111,7 @@ t_rmdir_while_held() {
 	release h
 	expect "exit status of the holder" "$status" 0 &&
 	expect_file "$p" dmabuf.pinned.current dma_heap/system 0 &&
-	expect_file "$p" dmabuf.pinned.stat dma_heap/system "pins=0 refused=0"
+	expect_file "$p" dmabuf.pinned.stat dma_heap/system "pins=0 refused=0 registered=1"
 }
 
 t_two_mrs_one_buf() {
@@ -121,7 +121,7 @@ t_two_mrs_one_buf() {
 	grep -q 'mr 2: registered .*(dma-buf 1)' "${held_out[h]}" ||
 		fail "mr 2 not over dma-buf 1: $(cat "${held_out[h]}")" || return 1
 	expect_file "$a" dmabuf.pinned.current udmabuf $M8 &&
-	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=2 refused=0"
+	expect_file "$a" dmabuf.pinned.stat udmabuf "pins=2 refused=0 registered=1"
 }
 
 t_max_below_usage() {

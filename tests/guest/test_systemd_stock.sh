@@ -180,7 +180,7 @@ t_held() {
 	expect "processes in leaf" "$(cat "$SVC/leaf/cgroup.procs")" "$main" &&
 	expect "processes of $job" "$(wc -l < "$job/cgroup.procs")" 1 &&
 	expect_file "$job" dmabuf.pinned.max udmabuf $M8 &&
-	expect_file "$job" dmabuf.pinned.stat udmabuf "pins=2 refused=0" || return 1
+	expect_file "$job" dmabuf.pinned.stat udmabuf "pins=2 refused=0 registered=1" || return 1
 	# The service's own cgroup: systemd's, no limit written there.
 	expect "limits of $SVC" "$(grep -v ' max$' "$SVC/dmabuf.pinned.max")" "" &&
 	expect_file "$SVC" dmabuf.pinned.current udmabuf $M8 || return 1

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommufd-pin: map dma-bufs into an iommufd IOAS.
+ *
+ * The second importer the dmabuf cgroup controller covers, after RDMA:
+ * IOMMU_IOAS_MAP_FILE with a dma-buf fd attaches to the buffer and pins it
+ * (drivers/iommu/iommufd/pages.c, iopt_map_dmabuf()) until the mapping goes,
+ * and the kernel charges that pin to the cgroup of this process. A limit
+ * makes the map fail with EAGAIN.
+ *
+ * The dma-bufs come from iommufd's own test exporter (IOMMU_TEST_CMD with
+ * IOMMU_TEST_OP_DMABUF_GET, CONFIG_IOMMUFD_TEST): the only exporter besides
+ * vfio-pci that iommufd accepts, and the only one a VM without a device
+ * has. It registers no dmabuf cgroup pool, so its buffers are charged to the
+ * pool named after the exporter, "iommufd". It hands out at most 2 MiB
+ * (512 pages) per buffer.
+ *
+ * Each mapping gets its own dma-buf, whose fd is closed once mapped: the
+ * mapping holds the only reference. --revoke revokes each buffer right after
+ * mapping it (IOMMU_TEST_OP_DMABUF_REVOKE): iommufd drops the buffer from
+ * its page tables but keeps the pin, and its charge, until the unmap.
+ *
+ * Exit status: 0 all mapped, 3 a map was refused with EAGAIN, 1 usage
+ * error, 2 other error (as dmabuf-pin).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>	/* the 7.3 uAPI: build/include-7.3 */
+#include "iommufd_test.h"	/* drivers/iommu/iommufd/, not uapi */
+
+#define EXIT_REFUSED 3
+#define EXIT_FAIL 2
+#define EXIT_USAGE 1
+
+/* IOMMU_TEST_OP_DMABUF_GET's limit: 512 pages. */
+#define TEST_DMABUF_MAX_PAGES 512
+
+struct mapping {
+	int dmabuf;		/* the dma-buf fd until mapped */
+	bool mapped;
+	uint64_t iova;
+};
+
+static struct {
+	size_t size;
+	int count;
+	bool keep_going;
+	bool hold;
+	bool exit_without_unmap;
+	bool revoke;
+	bool mock_domain;
+	bool quiet;
+} opt = {
+	.size = 2 << 20,
+	.count = 1,
+};
+
+static int iommufd = -1;
+static uint32_t ioas_id;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt.quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "iommufd-pin: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'T': case 't': shift += 10; /* fall through */
+	case 'G': case 'g': shift += 10; /* fall through */
+	case 'M': case 'm': shift += 10; /* fall through */
+	case 'K': case 'k': shift += 10; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* What a failed IOMMU_TEST_CMD most likely means. */
+static const char *test_cmd_hint(int err)
+{
+	return err == ENOTTY ? " (a kernel without CONFIG_IOMMUFD_TEST)" : "";
+}
+
+/* iommufd */
+
+static void iommufd_open(void)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+
+	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (iommufd < 0)
+		die(EXIT_FAIL, "/dev/iommu: %s%s", strerror(errno),
+		    errno == ENOENT ? " (a kernel without CONFIG_IOMMUFD)" : "");
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		die(EXIT_FAIL, "IOMMU_IOAS_ALLOC: %s", strerror(errno));
+	ioas_id = alloc.out_ioas_id;
+}
+
+/*
+ * A mock device attached to the IOAS through a mock domain: mappings are
+ * then loaded into a (software) page table, as with a real device, and a
+ * revoke takes them out of it. Map and pin do not need one.
+ */
+static void mock_domain(void)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = ioas_id,
+	};
+
+	if (ioctl(iommufd, IOMMU_TEST_CMD, &cmd))
+		die(EXIT_FAIL, "IOMMU_TEST_OP_MOCK_DOMAIN: %s%s", strerror(errno),
+		    test_cmd_hint(errno));
+	say("mock domain: hwpt %u, device %u\n", cmd.mock_domain.out_hwpt_id,
+	    cmd.mock_domain.out_idev_id);
+}
+
+static int dmabuf_get(size_t size)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_DMABUF_GET,
+		.dmabuf_get = { .length = size, .open_flags = O_CLOEXEC },
+	};
+	int fd;
+
+	fd = ioctl(iommufd, IOMMU_TEST_CMD, &cmd);
+	if (fd < 0)
+		die(EXIT_FAIL, "IOMMU_TEST_OP_DMABUF_GET of %zu bytes: %s%s", size,
+		    strerror(errno), test_cmd_hint(errno));
+	return fd;
+}
+
+static void dmabuf_revoke(int fd)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_DMABUF_REVOKE,
+		.dmabuf_revoke = { .dmabuf_fd = fd, .revoked = 1 },
+	};
+
+	if (ioctl(iommufd, IOMMU_TEST_CMD, &cmd))
+		die(EXIT_FAIL, "IOMMU_TEST_OP_DMABUF_REVOKE: %s%s", strerror(errno),
+		    test_cmd_hint(errno));
+}
+
+/* Map the whole dma-buf at an IOVA iommufd picks; -errno on failure. */
+static int map_file(struct mapping *m)
+{
+	struct iommu_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.fd = m->dmabuf,
+		.start = 0,
+		.length = opt.size,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &map))
+		return -errno;
+	m->iova = map.iova;
+	m->mapped = true;
+	return 0;
+}
+
+static void unmap(struct mapping *m, int n)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = ioas_id,
+		.iova = m->iova,
+		.length = opt.size,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap))
+		die(EXIT_FAIL, "IOMMU_IOAS_UNMAP of map %d: %s", n, strerror(errno));
+	if (unmap.length != opt.size)
+		die(EXIT_FAIL, "IOMMU_IOAS_UNMAP of map %d: unmapped %llu bytes, not %zu",
+		    n, (unsigned long long)unmap.length, opt.size);
+	m->mapped = false;
+}
+
+static int unmap_all(struct mapping *maps)
+{
+	int i, n = 0;
+
+	for (i = 0; i < opt.count; i++)
+		if (maps[i].mapped) {
+			unmap(&maps[i], i + 1);
+			n++;
+		}
+	return n;
+}
+
+/* Holding */
+
+static volatile sig_atomic_t released;
+
+static void on_signal(int sig __attribute__((unused)))
+{
+	released = 1;
+}
+
+/*
+ * Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1; "unmap"
+ * unmaps everything and goes on waiting, so that a test can look at the
+ * charge after the unmap and before the exit.
+ */
+static void hold(struct mapping *maps, int n)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	char line[64];
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	printf("holding %d mappings (pid %d): send 'unmap' to unmap them, 'release' or EOF on stdin, or SIGTERM to end\n",
+	       n, getpid());
+	fflush(stdout);
+	while (!released) {
+		if (!fgets(line, sizeof(line), stdin))
+			break;
+		if (!strncmp(line, "release", 7))
+			break;
+		if (!strncmp(line, "unmap", 5)) {
+			n = unmap_all(maps);
+			printf("unmapped %d mappings\n", n);
+			fflush(stdout);
+		}
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: iommufd-pin [OPTIONS]\n"
+"Map dma-bufs of iommufd's test exporter into an IOAS with IOMMU_IOAS_MAP_FILE:\n"
+"each mapping is a pin, charged by the dmabuf cgroup controller to this\n"
+"process's cgroup (pool \"iommufd\"). Needs CONFIG_IOMMUFD_TEST.\n"
+"\n"
+"  -z, --size SIZE      size of each dma-buf: bytes or K/M, a multiple of the\n"
+"                       page size, at most 512 pages (default 2M)\n"
+"  -n, --count N        map N dma-bufs, one mapping each (default 1)\n"
+"  -k, --keep-going     go on mapping after a refusal\n"
+"  -r, --revoke         revoke each dma-buf right after mapping it\n"
+"  -m, --mock-domain    attach a mock device's domain to the IOAS first\n"
+"  -H, --hold           then wait for 'release', EOF on stdin or SIGTERM;\n"
+"                       'unmap' on stdin unmaps everything meanwhile\n"
+"  -x, --exit-without-unmap  then exit without unmapping: closing /dev/iommu\n"
+"                       ends the mappings (implies --hold)\n"
+"  -q, --quiet          print only errors and refusals\n"
+"\n"
+"Exit status: 0 mapped, 3 refused with EAGAIN, 1 usage, 2 other error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 'z' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "revoke", no_argument, NULL, 'r' },
+		{ "mock-domain", no_argument, NULL, 'm' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "exit-without-unmap", no_argument, NULL, 'x' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	int c, i, mapped = 0, refused = 0, status = 0;
+	struct mapping *maps;
+	char *end;
+	long n;
+
+	while ((c = getopt_long(argc, argv, "z:n:krmHxqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'z':
+			if (parse_size(optarg, &opt.size) || !opt.size)
+				die(EXIT_USAGE, "bad size '%s': bytes, or a number with K or M", optarg);
+			if (opt.size % page)
+				die(EXIT_USAGE, "size %zu is not a multiple of the page size (%ld)",
+				    opt.size, page);
+			if (opt.size / page > TEST_DMABUF_MAX_PAGES)
+				die(EXIT_USAGE, "size %zu is over the test exporter's %d pages (%ld bytes)",
+				    opt.size, TEST_DMABUF_MAX_PAGES,
+				    TEST_DMABUF_MAX_PAGES * page);
+			break;
+		case 'n':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > 1 << 20)
+				die(EXIT_USAGE, "-n needs a positive number, not '%s'", optarg);
+			opt.count = n;
+			break;
+		case 'k': opt.keep_going = true; break;
+		case 'r': opt.revoke = true; break;
+		case 'm': opt.mock_domain = true; break;
+		case 'H': opt.hold = true; break;
+		case 'x': opt.exit_without_unmap = opt.hold = true; break;
+		case 'q': opt.quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	iommufd_open();
+	if (opt.mock_domain)
+		mock_domain();
+
+	maps = calloc(opt.count, sizeof(*maps));
+	if (!maps)
+		die(EXIT_FAIL, "out of memory");
+	for (i = 0; i < opt.count; i++) {
+		struct mapping *m = &maps[i];
+		int ret;
+
+		m->dmabuf = dmabuf_get(opt.size);
+		ret = map_file(m);
+		if (!ret) {
+			mapped++;
+			say("map %d: ok: %zu bytes of dma-buf at iova %#" PRIx64 "\n",
+			    i + 1, opt.size, m->iova);
+			if (opt.revoke) {
+				dmabuf_revoke(m->dmabuf);
+				say("map %d: revoked\n", i + 1);
+			}
+		} else if (ret == -EAGAIN) {
+			refused++;
+			printf("map %d: refused: EAGAIN (%s)\n", i + 1, strerror(-ret));
+		} else {
+			printf("map %d: failed: %s\n", i + 1, strerror(-ret));
+			status = EXIT_FAIL;
+		}
+		fflush(stdout);
+		/* A mapping holds its own reference on the dma-buf. */
+		close(m->dmabuf);
+		m->dmabuf = -1;
+		if (ret && !opt.keep_going)
+			break;
+	}
+	say("%d mapped, %d refused\n", mapped, refused);
+
+	if (opt.hold)
+		hold(maps, mapped);
+	if (opt.exit_without_unmap)
+		_exit(status ?: refused ? EXIT_REFUSED : 0);
+	unmap_all(maps);
+	free(maps);
+	close(iommufd);
+	return status ?: refused ? EXIT_REFUSED : 0;
+}
