@@ -105,6 +105,13 @@ entry_id() {	# entry_id ENTRY
 # Apply one patch as a commit with its author, date and message.
 apply_patch() {	# apply_patch ENTRY
 	local p=$1 f=$patches/$1 err=$src/.git/dmabuf-am.err info
+	if [ "$kver" = 6.12 ] && [[ $p == ../* ]]; then
+		# 6.12 spells symbol namespaces unquoted (6.13 quoted them).
+		sed -E -e 's/(EXPORT_SYMBOL_NS(_GPL)?\([A-Za-z0-9_]+, )"([A-Z0-9_]+)"\)/\1\3)/' \
+			-e 's/MODULE_IMPORT_NS\("([A-Z0-9_]+)"\)/MODULE_IMPORT_NS(\1)/' \
+			"$f" > "$src/.git/dmabuf-612.patch"
+		f=$src/.git/dmabuf-612.patch
+	fi
 	if git_ am -q --keep-cr "$f" 2> "$err"; then
 		:
 	elif git_ am --abort 2>/dev/null; [[ $p == ../* ]] && grep -q -e '^error: patch failed' -e 'does not apply' "$err"; then
@@ -195,6 +202,10 @@ cmd_export() {
 	rm -f "$patches"/*.patch
 	[ -f "$tmp/cover-letter" ] && mv "$tmp/cover-letter" "$patches/0000-cover-letter.patch"
 	: > "$patches/series.new"
+	[ "$patches" != "$mainline" ] && cat > "$patches/series.new" <<-EOF
+	# The $kver backport (Documentation/building.md): the mainline series'
+	# patches as ../patches/NAME, the backport's own patches by name.
+	EOF
 	for f in "$tmp"/*.patch; do
 		if [ "$patches" != "$mainline" ]; then
 			# The commit a mainline patch became, unchanged: share it.
@@ -211,7 +222,7 @@ cmd_export() {
 	mv "$patches/series.new" "$patches/series"
 	rm -rf "$tmp"
 	save_stamp
-	log "exported $(wc -l < "$patches/series") patches to ${patches#"$top"/} ($(grep -c '^\.\./' "$patches/series" || true) shared with mainline)"
+	log "exported $(grep -vc '^#' "$patches/series") patches to ${patches#"$top"/} ($(grep -c '^\.\./' "$patches/series" || true) shared with mainline)"
 }
 
 cmd_checkpatch() {
