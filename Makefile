@@ -27,7 +27,7 @@ SELFTESTS := $(BUILD)/selftests
 DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex libelf-dev \
 	libssl-dev dwarves cpio kmod xz-utils python3 git ccache sparse \
 	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev \
-	libcgroup-dev libcmocka-dev python3-ply \
+	libcgroup-dev libcmocka-dev python3-ply python3-git \
 	crun runc podman fuse-overlayfs slirp4netns cgroup-tools jq
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

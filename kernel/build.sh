@@ -94,7 +94,9 @@ shared=$src/.git/dmabuf-shared
 # The patch-id a series entry has once applied.
 entry_id() {	# entry_id ENTRY
 	local id
-	if [[ $1 == ../* ]] && [ -f "$shared" ] && id=$(awk -v e="$1" '$2 == e { print $1 }' "$shared") &&
+	if [[ $1 == ../* ]] && [ -f "$shared" ] &&
+	   id=$(awk -v e="$1" -v h="$(sha256sum < "$patches/$1" | cut -c1-16)" \
+		'$2 == e && $3 == h { print $1 }' "$shared") &&
 	   [ -n "$id" ]; then
 		echo "$id"
 	else
@@ -106,9 +108,16 @@ entry_id() {	# entry_id ENTRY
 apply_patch() {	# apply_patch ENTRY
 	local p=$1 f=$patches/$1 err=$src/.git/dmabuf-am.err info
 	if [ "$kver" = 6.12 ] && [[ $p == ../* ]]; then
-		# 6.12 spells symbol namespaces unquoted (6.13 quoted them).
+		# The mechanical part of the backport, made here rather than in
+		# copies of the patches: 6.12 spells symbol namespaces unquoted
+		# (6.13 quoted them), calls the importer's notification
+		# move_notify (later renamed invalidate_mappings), and a kernfs
+		# node's parent is a plain pointer (later an __rcu __parent).
 		sed -E -e 's/(EXPORT_SYMBOL_NS(_GPL)?\([A-Za-z0-9_]+, )"([A-Z0-9_]+)"\)/\1\3)/' \
 			-e 's/MODULE_IMPORT_NS\("([A-Z0-9_]+)"\)/MODULE_IMPORT_NS(\1)/' \
+			-e 's/\bdma_buf_invalidate_mappings\b/dma_buf_move_notify/g' \
+			-e 's/\binvalidate_mappings\b/move_notify/g' \
+			-e 's/RCU_INIT_POINTER\(([a-z]+)->__parent, ([a-z]+)\);/\1->parent = \2;/' \
 			"$f" > "$src/.git/dmabuf-612.patch"
 		f=$src/.git/dmabuf-612.patch
 	fi
@@ -135,8 +144,8 @@ apply_patch() {	# apply_patch ENTRY
 		die "git am $p failed (git's error above)"
 	fi
 	if [[ $p == ../* ]]; then
-		sed -i "\| $p\$|d" "$shared" 2>/dev/null || true
-		echo "$(git_ show HEAD | git_ patch-id --stable | cut -d' ' -f1) $p" >> "$shared"
+		sed -i "\| $p |d" "$shared" 2>/dev/null || true
+		echo "$(git_ show HEAD | git_ patch-id --stable | cut -d' ' -f1) $p $(sha256sum < "$patches/$p" | cut -c1-16)" >> "$shared"
 	fi
 }
 
@@ -184,7 +193,7 @@ cmd_tree() {
 }
 
 cmd_export() {
-	local tmp=$top/build/export-$kver f m id
+	local tmp=$top/build/export-$kver f m id hash
 	[ -d "$src/.git" ] || die "no tree: run 'KVER=$kver kernel/build.sh tree' first"
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
 		die "${src#"$top"/} has uncommitted changes: commit them first"
@@ -199,10 +208,11 @@ cmd_export() {
 	else
 		git_ format-patch -q --no-signature --zero-commit -o "$tmp" base..HEAD
 	fi
-	rm -f "$patches"/*.patch
-	[ -f "$tmp/cover-letter" ] && mv "$tmp/cover-letter" "$patches/0000-cover-letter.patch"
-	: > "$patches/series.new"
-	[ "$patches" != "$mainline" ] && cat > "$patches/series.new" <<-EOF
+	# Written to $tmp/out first: an export that stops changes nothing.
+	mkdir -p "$tmp/out"
+	[ -f "$tmp/cover-letter" ] && mv "$tmp/cover-letter" "$tmp/out/0000-cover-letter.patch"
+	: > "$tmp/out/series"
+	[ "$patches" != "$mainline" ] && cat > "$tmp/out/series" <<-EOF
 	# The $kver backport (Documentation/building.md): the mainline series'
 	# patches as ../patches/NAME, the backport's own patches by name.
 	EOF
@@ -210,16 +220,20 @@ cmd_export() {
 		if [ "$patches" != "$mainline" ]; then
 			# The commit a mainline patch became, unchanged: share it.
 			id=$(git_ patch-id --stable < "$f" | cut -d' ' -f1)
-			m=$(awk -v id="$id" '$1 == id { print $2; exit }' "$shared" 2>/dev/null) || true
+			read -r m hash < <(awk -v id="$id" '$1 == id { print $2, $3; exit }' "$shared" 2>/dev/null) || true
 			if [ -n "$m" ] && [ -f "$patches/$m" ]; then
-				echo "$m" >> "$patches/series.new"
+				# Applied from an older version of the mainline patch?
+				[ "$(sha256sum < "$patches/$m" | cut -c1-16)" = "$hash" ] ||
+					die "$m changed since it was applied to ${src#"$top"/}: 'KVER=$kver kernel/build.sh tree' first"
+				echo "$m" >> "$tmp/out/series"
 				continue
 			fi
 		fi
-		mv "$f" "$patches/"
-		echo "${f##*/}" >> "$patches/series.new"
+		mv "$f" "$tmp/out/"
+		echo "${f##*/}" >> "$tmp/out/series"
 	done
-	mv "$patches/series.new" "$patches/series"
+	rm -f "$patches"/*.patch
+	mv "$tmp"/out/* "$patches/"
 	rm -rf "$tmp"
 	save_stamp
 	log "exported $(grep -vc '^#' "$patches/series") patches to ${patches#"$top"/} ($(grep -c '^\.\./' "$patches/series" || true) shared with mainline)"
@@ -228,7 +242,8 @@ cmd_export() {
 cmd_checkpatch() {
 	local p rc=0
 	for p in $(series); do
-		PATH=/usr/bin:$PATH "$src/scripts/checkpatch.pl" --strict -q --no-summary "$patches/$p" || rc=1
+		(cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict -q --no-summary \
+			"$patches/$p") || rc=1
 	done
 	[ $rc = 0 ] && log "checkpatch --strict: $(series | wc -l) patches clean"
 	return $rc
