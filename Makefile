@@ -65,8 +65,8 @@ SELFTEST_DIR := $(BUILD)/linux-7.3/tools/testing/selftests/cgroup
 selftests: deps
 	KVER=7.3 kernel/build.sh tree
 	@mkdir -p $(SELFTESTS)
-	gcc -Wall -O2 -pthread \
-		-o $(SELFTESTS)/test_dmabuf $(SELFTEST_DIR)/test_dmabuf.c $(SELFTEST_DIR)/cgroup_util.c
+	gcc -Wall -O2 -pthread -I$(SELFTEST_DIR)/lib/include -I$(SELFTEST_DIR)/.. \
+		-o $(SELFTESTS)/test_dmabuf $(SELFTEST_DIR)/test_dmabuf.c $(SELFTEST_DIR)/lib/cgroup_util.c
 
 # Test programs that run in the VM. iommufd-pin needs the 7.3 tree: its
 # uAPI header (Debian 12's linux-libc-dev has no linux/iommufd.h), copied to
