@@ -44,7 +44,7 @@ deps:
 	done); \
 	if [ -n "$$missing" ]; then \
 		echo "[deps] installing:" $$missing; \
-		$(SUDO) kernel/apt-suite.sh trixie-backports && \
+		$(SUDO) kernel/apt-suite.sh trixie-backports linux-source-7.3 && \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi

@@ -1,66 +1,90 @@
 #!/usr/bin/env bash
-# Add a Debian suite to apt from the mirror apt already uses, pinned low so
-# that nothing installed is upgraded from it: only packages asked for by name
-# (and found nowhere else) come from it.
+# Add a Debian suite to apt from the Debian mirror apt already uses, so that
+# the named packages can be installed from it and nothing else is taken
+# from it, not even by "apt upgrade":
 #
-#   kernel/apt-suite.sh trixie-backports    (linux-source-7.3 lives there)
+#   kernel/apt-suite.sh trixie-backports linux-source-7.3
 #
-# The mirror is read from apt's own sources (deb822 debian.sources or the
-# one-line sources.list): the first "deb" entry for Debian's main archive.
-# Nothing here names a host. Idempotent; runs apt-get update only when it
-# added something.
+# The mirror is the one apt itself reports (apt-cache policy) for Debian's
+# main archive (origin and label "Debian", not Debian-Security): whatever
+# the sources' format, a local mirror included. Nothing here names a host.
+#
+# The new source is tried with "apt-get update" on its own before it is
+# installed; if that fails, nothing is left behind. Idempotent: a suite that
+# apt already knows only gets the pin.
 set -euo pipefail
 
-suite=${1:?usage: kernel/apt-suite.sh SUITE}
+suite=${1:?usage: kernel/apt-suite.sh SUITE PACKAGE...}
+shift
+[ $# -gt 0 ] || { echo "usage: kernel/apt-suite.sh SUITE PACKAGE..." >&2; exit 1; }
 name=dmabuf-$suite
 list=/etc/apt/sources.list.d/$name.sources
 prefs=/etc/apt/preferences.d/$name
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 die() { echo "apt-suite: $*" >&2; exit 1; }
 
-[ -f "$list" ] && [ -f "$prefs" ] && exit 0
-[ "$(id -u)" = 0 ] || die "adding $suite to apt needs root (run 'sudo $0 $suite')"
-
-# The URI and keyring of the first Debian main-archive entry (not -security).
-mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '
-			/^[[:space:]]*$/ { if (t ~ /deb( |$)/ && u != "" && u !~ /security/ && s ~ /bookworm|trixie|stable/) { print u " " k; exit } t = u = s = k = ""; next }
-			/^Types:/ { t = $0 " " }
-			/^URIs:/ { u = $2 }
-			/^Suites:/ { s = $0 }
-			/^Signed-By:/ { k = $2 }
-			END { if (t ~ /deb( |$)/ && u != "" && u !~ /security/ && s ~ /bookworm|trixie|stable/) print u " " k }
-		' "$f" | head -n1
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		awk '$1 == "deb" && $0 !~ /security/ && $0 ~ /bookworm|trixie|stable/ {
-			for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit } }' "$f" | head -n1
-	done
+# The pin: the named packages from $suite like any package (500), the rest
+# of $suite never (1), even where an installed version is known nowhere else
+# (a backport, a local build), which a pin of 100 would let it upgrade.
+write_prefs() {	# write_prefs FILE PACKAGE...
+	local out=$1 p
+	shift
+	{
+		echo "# Added by the dmabuf repo (kernel/apt-suite.sh): from $suite,"
+		echo "# only the packages below, and nothing else, ever."
+		for p in "$@"; do
+			printf 'Package: %s\nPin: release n=%s\nPin-Priority: 500\n\n' "$p" "$suite"
+		done
+		printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$suite"
+	} > "$out"
 }
 
-read -r uri key < <(mirror | head -n1) || true
-[ -n "${uri:-}" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}: add $suite by hand"
-[ -n "${key:-}" ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
+known() { apt-cache policy 2>/dev/null | grep -q "n=${suite},"; }
 
-cat > "$list" <<EOF
-# Added by the dmabuf repo (kernel/apt-suite.sh): $suite from this host's
-# Debian mirror, pinned low in $prefs.
-Types: deb
-URIs: $uri
-Suites: $suite
-Components: main
-Signed-By: $key
-EOF
-cat > "$prefs" <<EOF
-# Added by the dmabuf repo (kernel/apt-suite.sh): never upgrade anything
-# from $suite; install from it only what is asked for by name.
-Package: *
-Pin: release n=$suite
-Pin-Priority: 100
-EOF
-echo "apt-suite: added $suite from $uri (pin priority 100)" >&2
+# The URI of Debian's main archive, as apt-cache policy lists it.
+mirror() {
+	apt-cache policy 2>/dev/null | awk '
+		/^ *[0-9-]+ [a-z]+:/ { uri = $2; next }
+		/^ *release / && uri != "" {
+			if ($0 ~ /o=Debian,/ && $0 ~ /l=Debian,/ && uri !~ /^cdrom:/) { print uri; exit }
+			uri = ""
+		}'
+}
+
+[ "$(id -u)" = 0 ] || die "adding $suite to apt needs root (run 'sudo $0 $suite $*')"
+
+if [ -f "$prefs" ] && { [ -f "$list" ] || known; }; then
+	exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+write_prefs "$tmp/prefs" "$@"
+
+if ! known; then
+	uri=$(mirror)
+	[ -n "$uri" ] || die "apt lists no mirror of Debian's main archive: add '$suite' to apt by hand"
+	[ -f "$keyring" ] || die "$keyring is missing: apt-get install debian-archive-keyring"
+	cat > "$tmp/$name.sources" <<-EOF
+	# Added by the dmabuf repo (kernel/apt-suite.sh): $suite from this
+	# host's Debian mirror, pinned in $prefs.
+	Types: deb
+	URIs: $uri
+	Suites: $suite
+	Components: main
+	Signed-By: $keyring
+	EOF
+	# Try the new source alone first, in apt's own lists directory.
+	if ! apt-get update -qq -o Dir::Etc::sourcelist=/dev/null \
+		-o Dir::Etc::sourceparts="$tmp" -o APT::Get::List-Cleanup=0 >"$tmp/log" 2>&1 ||
+	   grep -q '^[WE]:' "$tmp/log"; then
+		cat "$tmp/log" >&2
+		die "$suite from $uri does not work here (above): nothing was changed"
+	fi
+	cp "$tmp/$name.sources" "$list"
+	echo "apt-suite: added $suite from $uri" >&2
+fi
+cp "$tmp/prefs" "$prefs"
+echo "apt-suite: pinned $suite: only $* from it" >&2
 apt-get update -qq

@@ -131,6 +131,7 @@ apply_patch() {	# apply_patch ENTRY
 			git_ clean -q -f -d -x -e .git
 			die "$p does not apply to $(git_ log -1 --format=%s base), even with fuzz: refresh kernel/patches-$kver (Documentation/building.md)"
 		fi
+		log "${p#../patches/}: applied with fuzz"
 		info=$(git_ mailinfo "$src/.git/dmabuf-msg" /dev/null < "$f")
 		git_ add -f -A
 		GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' <<< "$info") \
@@ -178,7 +179,7 @@ cmd_tree() {
 		apply_series
 		return
 	fi
-	local have= head=
+	local have="" head=""
 	[ -f "$stamp" ] && read -r have head < "$stamp"
 	[ "$(series_id)" = "$have" ] && return
 	if [ -z "$head" ] || [ "$(git_ rev-parse HEAD)" != "$head" ] ||
