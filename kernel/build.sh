@@ -44,10 +44,11 @@ jobs=${JOBS:-$(($(nproc) + 1))}
 fragments=("$src/kernel/configs/kvm_guest.config" "$top/kernel/configs/dmabuf.config"
 	   "$top/kernel/configs/vm.config")
 [ "${DEBUG_KERNEL:-1}" = 1 ] && fragments+=("$top/kernel/configs/debug.config")
-# What only one kernel has (kernel/configs/debug-7.3.config: iommufd's test
-# exporter, which 6.12 lacks).
-[ "${DEBUG_KERNEL:-1}" = 1 ] && [ -f "$top/kernel/configs/debug-$kver.config" ] &&
-	fragments+=("$top/kernel/configs/debug-$kver.config")
+# EXTRA_CONFIG=FILE... merges more fragments, e.g.
+# kernel/configs/iommufd-test-7.3.config (iommufd's test exporter).
+for f in ${EXTRA_CONFIG:-}; do
+	fragments+=("$(cd "$top" && realpath "$f")")
+done
 
 # Let clones of the repo in other folders (CI) share ccache's entries.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top}
@@ -253,7 +254,7 @@ cmd_checkpatch() {
 # Generate the config in a scratch directory and install it only if it
 # differs, so that an unchanged config does not make kbuild rebuild.
 cmd_config() {
-	local tmp=$top/build/config.tmp f missing
+	local tmp=$top/build/config-$kver.tmp f missing
 	rm -rf "$tmp"
 	mkdir -p "$tmp" "$obj"
 	make -s -C "$src" O="$tmp" defconfig >/dev/null
