@@ -72,8 +72,14 @@ t_parent_limit() {
 	expect_file "$c" dmabuf.pinned.events.local udmabuf max=0 &&
 	expect_file "$c" dmabuf.pinned.stat udmabuf "pins=0 refused=1 registered=1" &&
 	expect_file "$p" dmabuf.pinned.stat udmabuf "pins=0 refused=1 registered=1" &&
-	expect_file "$c" dmabuf.pinned.peak udmabuf $M4 &&
-	expect_file "$p" dmabuf.pinned.peak udmabuf $M4
+	expect_file "$p" dmabuf.pinned.peak udmabuf $M4 &&
+	# The child's peak may include the second pin, which the child's
+	# own (absent) limit allowed before the parent's refused it: the
+	# page_counter watermark, as memory.peak has it (cgroup-v2.rst).
+	case $(get "$c" dmabuf.pinned.peak udmabuf) in
+	"$M4"|"$M8") ;;
+	*) fail "dmabuf_rdma/p/c dmabuf.pinned.peak udmabuf: $(get "$c" dmabuf.pinned.peak udmabuf), want $M4 or $M8" ;;
+	esac
 }
 
 t_migration() {
