@@ -40,6 +40,8 @@
 #include <rdma/ib_user_ioctl_verbs.h>
 #include <rdma/rdma_user_ioctl.h>
 
+#include "pin-common.h"
+
 #define EXIT_REFUSED 3
 #define EXIT_FAIL 2
 #define EXIT_USAGE 1
@@ -68,7 +70,6 @@ static struct {
 	bool exit_without_dereg;
 	bool rdma_write;
 	long loop;
-	bool quiet;
 } opt = {
 	.source = "udmabuf",
 	.size = 4 << 20,
@@ -77,56 +78,6 @@ static struct {
 
 static struct ibv_context *ctx;
 static struct ibv_pd *pd;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (opt.quiet)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "dmabuf-pin: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'T': case 't': shift += 10; /* fall through */
-	case 'G': case 'g': shift += 10; /* fall through */
-	case 'M': case 'm': shift += 10; /* fall through */
-	case 'K': case 'k': shift += 10; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -1;
-	*out = v << shift;
-	return 0;
-}
 
 /* dma-buf sources */
 
@@ -557,6 +508,8 @@ int main(int argc, char **argv)
 	struct mr *mrs;
 	char *end;
 
+	pin_prog = "dmabuf-pin";
+
 	while ((c = getopt_long(argc, argv, "d:s:z:n:b:kHxwl:qh", longopts,
 				NULL)) != -1) {
 		switch (c) {
@@ -584,7 +537,7 @@ int main(int argc, char **argv)
 		case 'H': opt.hold = true; break;
 		case 'x': opt.exit_without_dereg = opt.hold = true; break;
 		case 'w': opt.rdma_write = true; break;
-		case 'q': opt.quiet = true; break;
+		case 'q': pin_quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}

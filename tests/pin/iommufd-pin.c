@@ -38,6 +38,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "pin-common.h"
+
 #include <linux/iommufd.h>	/* the 7.3 uAPI: build/include-7.3 */
 #include "iommufd_test.h"	/* drivers/iommu/iommufd/, not uapi */
 
@@ -62,7 +64,6 @@ static struct {
 	bool exit_without_unmap;
 	bool revoke;
 	bool mock_domain;
-	bool quiet;
 } opt = {
 	.size = 2 << 20,
 	.count = 1,
@@ -70,56 +71,6 @@ static struct {
 
 static int iommufd = -1;
 static uint32_t ioas_id;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (opt.quiet)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "iommufd-pin: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'T': case 't': shift += 10; /* fall through */
-	case 'G': case 'g': shift += 10; /* fall through */
-	case 'M': case 'm': shift += 10; /* fall through */
-	case 'K': case 'k': shift += 10; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -1;
-	*out = v << shift;
-	return 0;
-}
 
 /* What a failed IOMMU_TEST_CMD most likely means. */
 static const char *test_cmd_hint(int err)
@@ -320,6 +271,8 @@ int main(int argc, char **argv)
 	char *end;
 	long n;
 
+	pin_prog = "iommufd-pin";
+
 	while ((c = getopt_long(argc, argv, "z:n:krmHxqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'z':
@@ -345,7 +298,7 @@ int main(int argc, char **argv)
 		case 'm': opt.mock_domain = true; break;
 		case 'H': opt.hold = true; break;
 		case 'x': opt.exit_without_unmap = opt.hold = true; break;
-		case 'q': opt.quiet = true; break;
+		case 'q': pin_quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
