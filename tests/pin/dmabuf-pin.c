@@ -401,22 +401,13 @@ static int rdma_write_check(struct mr *mr, int n)
 
 /* Holding */
 
-static volatile sig_atomic_t released;
-
-static void on_signal(int sig __attribute__((unused)))
-{
-	released = 1;
-}
 
 /* Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1. */
 static void hold(int n)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	char line[64];
 
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	catch_release_signals();
 	printf("holding %d MRs (pid %d): send 'release' or EOF on stdin, or SIGTERM\n",
 	       n, getpid());
 	fflush(stdout);

@@ -192,12 +192,6 @@ static int unmap_all(struct mapping *maps)
 
 /* Holding */
 
-static volatile sig_atomic_t released;
-
-static void on_signal(int sig __attribute__((unused)))
-{
-	released = 1;
-}
 
 /*
  * Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1; "unmap"
@@ -206,12 +200,9 @@ static void on_signal(int sig __attribute__((unused)))
  */
 static void hold(struct mapping *maps, int n)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	char line[64];
 
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	catch_release_signals();
 	printf("holding %d mappings (pid %d): send 'unmap' to unmap them, 'release' or EOF on stdin, or SIGTERM to end\n",
 	       n, getpid());
 	fflush(stdout);

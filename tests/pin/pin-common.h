@@ -7,6 +7,7 @@
 #define PIN_COMMON_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,6 +65,23 @@ static int parse_size(const char *s, size_t *out)
 		return -1;
 	*out = v << shift;
 	return 0;
+}
+
+/* Set by SIGTERM, SIGINT or SIGUSR1 while a program holds its pins. */
+static volatile sig_atomic_t released;
+
+static void on_signal(int sig __attribute__((unused)))
+{
+	released = 1;
+}
+
+static void catch_release_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 #endif /* PIN_COMMON_H */
