@@ -284,26 +284,56 @@ cmd_bzimage() {
 }
 
 # Every patch of the series must build on its own, without W=1 warnings in
-# the files it touches and sparse-clean: build bzImage at each commit.
+# the files it touches and sparse-clean. The per-patch builds use a small
+# configuration of their own (allnoconfig + kernel/configs/series.config, in
+# build/obj-series-$KVER): every file of the series is compiled, importers
+# as modules, and a patch that changes a widely included header rebuilds
+# minutes of kernel, not the debug test kernel's hour.
+series_config() {
+	local f missing
+	mkdir -p "$sobj"
+	make -s -C "$src" O="$sobj" KCONFIG_ALLCONFIG="$top/kernel/configs/series.config" \
+		allnoconfig >/dev/null
+	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=[ym]' "$top/kernel/configs/series.config" |
+		while read -r f; do
+			grep -qx "$f" "$sobj/.config" && continue
+			# Options the series adds do not exist before their patch.
+			f=${f%%=*}
+			if git_ grep -q "^config ${f#CONFIG_}\$" -- '*Kconfig*'; then
+				echo "$f"
+			fi
+		done)
+	[ -z "$missing" ] || die "series.config: options did not stick: $missing"
+}
+
 cmd_each() {
-	local tip commits c objs rc=0 n=0 logf=$top/build/each.log
+	local tip commits c objs rc=0 n=0 logf=$top/build/each-$kver.log
+	local sobj=$top/build/obj-series-$kver
 	tip=$(git_ rev-parse HEAD)
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
 		die "${src#"$top"/} has uncommitted changes: commit them first"
 	mapfile -t commits < <(git_ rev-list --reverse base..HEAD)
 	: > "$logf"
+	trap 'git_ checkout -q dmabuf' EXIT
+	git_ checkout -q base
+	series_config
+	log "building the base in ${sobj#"$top"/} (allnoconfig + series.config)"
+	make -s -C "$src" O="$sobj" CC="$cc" -j"$jobs" bzImage modules >> "$logf" 2>&1 ||
+		die "the base does not build with series.config (see ${logf#"$top"/})"
 	for c in "${commits[@]}"; do
 		n=$((n + 1))
 		git_ checkout -q "$c"
+		# A patch may add a Kconfig option series.config names.
+		series_config
 		mapfile -t objs < <(git_ diff --name-only "$c~1" "$c" -- '*.c' |
 			grep -v -e '^tools/' -e '_kunit\.c$' | sed 's/\.c$/.o/')
-		if ! make -s -C "$src" O="$obj" CC="$cc" -j"$jobs" bzImage >> "$logf" 2>&1; then
-			log "patch $n does not build: $(git_ log -1 --format=%s "$c") (see build/each.log)"
+		if ! make -s -C "$src" O="$sobj" CC="$cc" -j"$jobs" bzImage modules >> "$logf" 2>&1; then
+			log "patch $n does not build: $(git_ log -1 --format=%s "$c") (see ${logf#"$top"/})"
 			rc=1
 			continue
 		fi
 		if [ ${#objs[@]} -gt 0 ] &&
-		   make -C "$src" O="$obj" CC="$cc" W=1 C=2 CHECK=sparse "${objs[@]}" 2>&1 |
+		   make -C "$src" O="$sobj" CC="$cc" W=1 C=2 CHECK=sparse "${objs[@]}" 2>&1 |
 		   tee -a "$logf" | grep -E 'warning:|error:'; then
 			log "patch $n has W=1 or sparse warnings: $(git_ log -1 --format=%s "$c")"
 			rc=1
@@ -312,6 +342,7 @@ cmd_each() {
 		log "patch $n builds, W=1 and sparse clean: $(git_ log -1 --format=%s "$c")"
 	done
 	git_ checkout -q dmabuf
+	trap - EXIT
 	[ "$(git_ rev-parse HEAD)" = "$tip" ] || die "could not return to the tip of the series"
 	return $rc
 }
@@ -323,6 +354,6 @@ config) cmd_tree; cmd_config ;;
 export) cmd_export ;;
 reset) [ -d "$src/.git" ] || new_tree; apply_series ;;
 checkpatch) cmd_tree; cmd_checkpatch ;;
-each) cmd_tree; cmd_config; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_each ;;
+each) cmd_tree; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_each ;;
 *) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, each" ;;
 esac
