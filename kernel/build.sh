@@ -43,6 +43,9 @@ stamp=$src/.git/dmabuf-series
 jobs=${JOBS:-$(($(nproc) + 1))}
 fragments=("$src/kernel/configs/kvm_guest.config" "$top/kernel/configs/dmabuf.config"
 	   "$top/kernel/configs/vm.config")
+# What one kernel has and the other lacks (dmem and the test device: 7.3).
+[ -f "$top/kernel/configs/dmabuf-$kver.config" ] &&
+	fragments+=("$top/kernel/configs/dmabuf-$kver.config")
 [ "${DEBUG_KERNEL:-1}" = 1 ] && fragments+=("$top/kernel/configs/debug.config")
 # EXTRA_CONFIG=FILE... merges more fragments, e.g.
 # kernel/configs/iommufd-test-7.3.config (iommufd's test exporter).
@@ -307,7 +310,7 @@ series_config() {
 }
 
 cmd_each() {
-	local tip commits c objs rc=0 n=0 logf=$top/build/each-$kver.log
+	local tip commits c objs out mrc rc=0 n=0 logf=$top/build/each-$kver.log
 	local sobj=$top/build/obj-series-$kver
 	tip=$(git_ rev-parse HEAD)
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
@@ -332,12 +335,16 @@ cmd_each() {
 			rc=1
 			continue
 		fi
-		if [ ${#objs[@]} -gt 0 ] &&
-		   make -C "$src" O="$sobj" CC="$cc" W=1 C=2 CHECK=sparse "${objs[@]}" 2>&1 |
-		   tee -a "$logf" | grep -E 'warning:|error:'; then
-			log "patch $n has W=1 or sparse warnings: $(git_ log -1 --format=%s "$c")"
-			rc=1
-			continue
+		if [ ${#objs[@]} -gt 0 ]; then
+			mrc=0
+			out=$(make -C "$src" O="$sobj" CC="$cc" W=1 C=2 CHECK=sparse \
+				"${objs[@]}" 2>&1) || mrc=$?
+			printf '%s\n' "$out" >> "$logf"
+			if [ "$mrc" != 0 ] || grep -E 'warning:|error:' <<< "$out"; then
+				log "patch $n has W=1 or sparse warnings or errors: $(git_ log -1 --format=%s "$c")"
+				rc=1
+				continue
+			fi
 		fi
 		log "patch $n builds, W=1 and sparse clean: $(git_ log -1 --format=%s "$c")"
 	done

@@ -55,3 +55,66 @@ exec 3>&-
 wait $holder
 run 'cat demo/dmabuf.pinned.current'
 rmdir demo
+
+# Device memory, where pinning matters: 7.3's test kernel has a test device
+# (lib/test_dmabuf_dev.c) with a 4 MiB region of "device memory".
+[ -e /dev/dmabuf_testdev0 ] || exit 0
+R=dmabuf_testdev.0/vram
+
+# hold NAME CGROUP ARGS...: dmabuf-pin --hold in the background, fd 3+N.
+declare -A hfd hpid
+holdbg() {
+	local name=$1 cg=$2 fd
+	shift 2
+	mkfifo "/tmp/demo-$name"
+	sh -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' sh "$cg" "$PIN" --hold "$@" \
+		< "/tmp/demo-$name" > "/tmp/demo-$name.out" &
+	hpid[$name]=$!
+	exec {fd}> "/tmp/demo-$name"
+	hfd[$name]=$fd
+	until grep -q '^holding' "/tmp/demo-$name.out"; do sleep 0.1; done
+	printf '$ dmabuf-pin %s --hold &   # in %s\n' "$*" "$cg"
+	cat "/tmp/demo-$name.out"
+}
+query() {	# query NAME: where the holder's buffers are
+	local n
+	n=$(grep -c '^query done' "/tmp/demo-$1.out")
+	echo query >&"${hfd[$1]}"
+	until [ "$(grep -c '^query done' "/tmp/demo-$1.out")" -gt "$n" ]; do sleep 0.1; done
+	grep '^buf ' "/tmp/demo-$1.out" | tail -n "$2"
+}
+release_all() {
+	local name
+	for name in "${!hfd[@]}"; do
+		echo release >&"${hfd[$name]}"
+		wait "${hpid[$name]}"
+		rm -f "/tmp/demo-$name" "/tmp/demo-$name.out"
+	done
+}
+
+step "Device memory: the test device's region, one name in dmem and in dmabuf"
+run 'echo +dmem > cgroup.subtree_control'
+run "grep -H $R dmem.capacity dmabuf.capacity"
+run 'mkdir demo-alloc demo-pin'
+
+step "A job allocates three 1 MiB buffers in the region and pins none (dmem charges the allocation)"
+holdbg alloc demo-alloc --source testdev --size 1M --count 3 --no-mr
+run "grep $R demo-alloc/dmem.current demo-alloc/dmabuf.pinned.current"
+
+step "Limit demo-pin to 2 MiB of pinned device memory, then pin a 2 MiB buffer as an MR"
+run "echo '$R 2M' > demo-pin/dmabuf.pinned.max"
+holdbg pin demo-pin --source testdev --size 2M --count 1
+echo "The region had 1 MiB free: unpinned buffers were evicted to system memory to make room."
+query alloc 3
+query pin 1
+run "grep $R demo-alloc/dmem.current demo-pin/dmabuf.pinned.current"
+
+step "One more 1 MiB pin from demo-pin goes over its 2 MiB: refused with EAGAIN"
+run "sh -c 'echo \$\$ > demo-pin/cgroup.procs; exec $PIN --source testdev --size 1M --count 1'"
+echo "(exit status $?: 3 means refused with EAGAIN)"
+run "grep $R demo-pin/dmabuf.pinned.events demo-pin/dmabuf.pinned.stat"
+
+step "Releasing ends the pin and the allocations"
+release_all
+run "grep $R demo-alloc/dmem.current demo-pin/dmabuf.pinned.current"
+rmdir demo-alloc demo-pin

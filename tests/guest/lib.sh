@@ -65,9 +65,10 @@ expect_file() {
 
 # Cgroups made by a test are removed after it, children first.
 test_cgroups=()
+# MKCG_CONTROLLERS: what mkcg enables in the parent (default "+dmabuf").
 mkcg() {	# mkcg PATH (relative to the root): with dmabuf enabled in its parent
 	local cg=$CGROOT/$1
-	echo "+dmabuf" > "$(dirname "$cg")/cgroup.subtree_control" || return 1
+	echo "${MKCG_CONTROLLERS:-+dmabuf}" > "$(dirname "$cg")/cgroup.subtree_control" || return 1
 	mkdir "$cg" || return 1
 	test_cgroups=("$cg" "${test_cgroups[@]}")
 }
@@ -144,4 +145,24 @@ setup_rxe() {
 	local nd=${VM_NETDEV:-eth0}
 	[ -e /sys/class/infiniband/rxe0 ] && return 0
 	rdma link add rxe0 type rxe netdev "$nd" || return 1
+}
+
+# hold_cmd NAME CMD: send CMD ("query", "revoke") to a holder and wait for
+# its "CMD done"; buf_state NAME K then prints the latest query line of
+# buffer K ("region pins=1 revoked=0 moves=0").
+hold_cmd() {
+	local name=$1 cmd=$2 out=${held_out[$1]} before i
+	before=$(grep -c "^$cmd done" "$out")
+	echo "$cmd" >&"${held_fd[$name]}" || return 1
+	for i in $(seq 1 300); do
+		[ "$(grep -c "^$cmd done" "$out")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	fail "holder $name did not answer '$cmd': $(cat "$out")"
+}
+
+buf_state() {
+	local line
+	line=$(grep "^buf $2: " "${held_out[$1]}" | tail -n 1)
+	echo "${line#"buf $2: "}"
 }

@@ -12,6 +12,10 @@
  * uses the kernel's REG_DMABUF_MR uverbs ioctl (a stable uAPI) directly;
  * everything else goes through libibverbs.
  *
+ * The test device (lib/test_dmabuf_dev.c, /dev/dmabuf_testdevN) exports
+ * buffers from device memory; while holding, "query" on stdin prints where
+ * each of them is, "revoke" revokes them.
+ *
  * Exit status: 0 all MRs registered (and data checked, with --rdma-write),
  * 3 a registration was refused with EAGAIN, 1 usage error, 2 other error.
  */
@@ -36,6 +40,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
+#include <lib/test_dmabuf_dev_uapi.h>
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/ib_user_ioctl_verbs.h>
 #include <rdma/rdma_user_ioctl.h>
@@ -49,6 +54,7 @@
 struct buf {
 	int fd;			/* the dma-buf */
 	int memfd;		/* udmabuf: the memfd behind it */
+	int testdev;		/* the test device's char device, or -1 */
 	void *map;		/* CPU mapping, for --rdma-write */
 	size_t size;
 };
@@ -69,6 +75,7 @@ static struct {
 	bool hold;
 	bool exit_without_dereg;
 	bool rdma_write;
+	bool no_mr;
 	long loop;
 } opt = {
 	.source = "udmabuf",
@@ -126,23 +133,53 @@ static void buf_heap(struct buf *b, const char *heap)
 	close(dev);
 }
 
+/* testdev[:N] in the device's memory, testdev-system[:N] in system memory */
+static void buf_testdev(struct buf *b, const char *instance, bool system)
+{
+	struct dmabuf_testdev_create create = { 0 };
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/dmabuf_testdev%s",
+		 instance ? instance : "0");
+	b->testdev = open(path, O_RDWR | O_CLOEXEC);
+	if (b->testdev < 0)
+		die(EXIT_FAIL, "%s: %s (CONFIG_TEST_DMABUF_DEV)", path,
+		    strerror(errno));
+	create.size = b->size;
+	create.flags = system ? DMABUF_TESTDEV_CREATE_SYSTEM : 0;
+	if (ioctl(b->testdev, DMABUF_TESTDEV_IOC_CREATE, &create))
+		die(EXIT_FAIL, "DMABUF_TESTDEV_IOC_CREATE of %zu bytes on %s: %s",
+		    b->size, path, strerror(errno));
+	b->fd = create.fd;
+	b->memfd = -1;
+}
+
 static void buf_create(struct buf *b)
 {
+	const char *colon = strchr(opt.source, ':');
+
 	b->size = opt.size;
 	b->map = NULL;
-	if (!strcmp(opt.source, "udmabuf"))
+	b->testdev = -1;
+	if (!strncmp(opt.source, "testdev", 7) &&
+	    (!colon || colon - opt.source == 7 || colon - opt.source == 14))
+		buf_testdev(b, colon ? colon + 1 : NULL,
+			    !strncmp(opt.source, "testdev-system", 14));
+	else if (!strcmp(opt.source, "udmabuf"))
 		buf_udmabuf(b);
 	else if (!strcmp(opt.source, "heap"))
 		buf_heap(b, "system");
 	else if (!strncmp(opt.source, "heap:", 5))
 		buf_heap(b, opt.source + 5);
 	else
-		die(EXIT_USAGE, "unknown source '%s': udmabuf, heap or heap:NAME",
+		die(EXIT_USAGE, "unknown source '%s': udmabuf, heap, heap:NAME, testdev[:N] or testdev-system[:N]",
 		    opt.source);
 }
 
 static void *buf_map(struct buf *b)
 {
+	if (b->testdev >= 0)
+		die(EXIT_USAGE, "the test device's buffers have no CPU mapping: no --rdma-write");
 	if (!b->map) {
 		/* The memfd for udmabuf; the dma-buf itself for heaps. */
 		b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -402,8 +439,44 @@ static int rdma_write_check(struct mr *mr, int n)
 /* Holding */
 
 
-/* Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1. */
-static void hold(int n)
+/* The test device's buffers: where they are, and revocation. */
+static void testdev_query(struct buf *bufs, int n)
+{
+	struct dmabuf_testdev_query q;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (bufs[i].testdev < 0)
+			continue;
+		memset(&q, 0, sizeof(q));
+		q.fd = bufs[i].fd;
+		if (ioctl(bufs[i].testdev, DMABUF_TESTDEV_IOC_QUERY, &q)) {
+			printf("buf %d: query failed: %s\n", i + 1, strerror(errno));
+			continue;
+		}
+		printf("buf %d: %s pins=%u revoked=%u moves=%llu\n", i + 1,
+		       q.placement == DMABUF_TESTDEV_REGION ? "region" : "system",
+		       q.pins, q.revoked, (unsigned long long)q.moves);
+	}
+	printf("query done\n");
+}
+
+static void testdev_revoke(struct buf *bufs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (bufs[i].testdev >= 0 &&
+		    ioctl(bufs[i].testdev, DMABUF_TESTDEV_IOC_REVOKE, &bufs[i].fd))
+			printf("buf %d: revoke failed: %s\n", i + 1, strerror(errno));
+	printf("revoke done\n");
+}
+
+/*
+ * Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1; "query" and
+ * "revoke" act on the test device's buffers meanwhile.
+ */
+static void hold(int n, struct buf *bufs, int nbufs)
 {
 	char line[64];
 
@@ -416,6 +489,11 @@ static void hold(int n)
 			break;
 		if (!strncmp(line, "release", 7))
 			break;
+		if (!strncmp(line, "query", 5))
+			testdev_query(bufs, nbufs);
+		else if (!strncmp(line, "revoke", 6))
+			testdev_revoke(bufs, nbufs);
+		fflush(stdout);
 	}
 }
 
@@ -463,13 +541,15 @@ static void usage(FILE *f)
 "charged by the dmabuf cgroup controller to this process's cgroup.\n"
 "\n"
 "  -d, --device NAME         RDMA device (default: the first one)\n"
-"  -s, --source SRC          udmabuf (default), heap (= heap:system), heap:NAME\n"
+"  -s, --source SRC          udmabuf (default), heap (= heap:system), heap:NAME,\n"
+"                            testdev[:N], testdev-system[:N] (the test device)\n"
 "  -z, --size SIZE           size of each dma-buf: bytes or K/M/G (default 4M)\n"
 "  -n, --count N             register N MRs (default 1)\n"
 "  -b, --buffers N           over N dma-bufs, round robin (default: one per MR)\n"
 "  -k, --keep-going          go on registering after a refusal\n"
 "  -H, --hold                then wait for 'release', EOF on stdin or SIGTERM\n"
 "  -x, --exit-without-dereg  then exit without deregistering (implies --hold)\n"
+"  -N, --no-mr               create the dma-bufs, register nothing (with --hold)\n"
 "  -w, --rdma-write          RDMA WRITE into each MR over a loopback QP, check the data\n"
 "  -l, --loop N              benchmark: register and deregister one MR N times\n"
 "  -q, --quiet               print only errors\n"
@@ -489,6 +569,7 @@ int main(int argc, char **argv)
 		{ "hold", no_argument, NULL, 'H' },
 		{ "exit-without-dereg", no_argument, NULL, 'x' },
 		{ "rdma-write", no_argument, NULL, 'w' },
+		{ "no-mr", no_argument, NULL, 'N' },
 		{ "loop", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -501,7 +582,7 @@ int main(int argc, char **argv)
 
 	pin_prog = "dmabuf-pin";
 
-	while ((c = getopt_long(argc, argv, "d:s:z:n:b:kHxwl:qh", longopts,
+	while ((c = getopt_long(argc, argv, "d:s:z:n:b:kHxwNl:qh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.device = optarg; break;
@@ -528,6 +609,7 @@ int main(int argc, char **argv)
 		case 'H': opt.hold = true; break;
 		case 'x': opt.exit_without_dereg = opt.hold = true; break;
 		case 'w': opt.rdma_write = true; break;
+		case 'N': opt.no_mr = true; break;
 		case 'q': pin_quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -538,7 +620,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	open_device();
+	if (opt.no_mr && (opt.loop || opt.rdma_write))
+		die(EXIT_USAGE, "--no-mr registers nothing: no --loop or --rdma-write");
+	if (!opt.no_mr)
+		open_device();
 	if (opt.loop)
 		return benchmark();
 
@@ -549,7 +634,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < opt.buffers; i++)
 		buf_create(&bufs[i]);
 
-	for (i = 0; i < opt.count; i++) {
+	for (i = 0; i < opt.count && !opt.no_mr; i++) {
 		int ret = mr_reg(&mrs[i], &bufs[i % opt.buffers]);
 
 		if (!ret) {
@@ -576,14 +661,16 @@ int main(int argc, char **argv)
 	say("%d registered, %d refused\n", registered, refused);
 
 	if (opt.hold)
-		hold(registered);
+		hold(registered, bufs, opt.buffers);
 	if (opt.exit_without_dereg)
 		_exit(status ?: refused ? EXIT_REFUSED : 0);
 
 	for (i = 0; i < opt.count; i++)
 		if (mrs[i].buf && mrs[i].handle != UINT32_MAX)
 			mr_dereg(&mrs[i]);
-	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
+	if (ctx) {
+		ibv_dealloc_pd(pd);
+		ibv_close_device(ctx);
+	}
 	return status ?: refused ? EXIT_REFUSED : 0;
 }
