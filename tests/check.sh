@@ -12,7 +12,8 @@
 #    tests/guest/test_systemd_stock.sh.
 # 4. On 7.3, a boot with the patched systemd (make systemd) as PID 1:
 #    tests/guest/test_systemd.sh.
-# Test names carry the kernel: "[7.3] ...", "[6.12] ...".
+# The boots run two at a time (CHECK_JOBS=N to change it), on one guest CPU
+# each. Test names carry the kernel: "[7.3] ...", "[6.12] ...".
 # The run fails when a test fails, when nothing ran, or when the VM runner
 # reports a timeout, a panic or a kernel splat (lockdep, KASAN, WARN).
 # Logs stay in build/check/.
@@ -96,29 +97,41 @@ echo "== host: systemd series unit tests (test-load-fragment, test-cgroup-util)"
 cat "$out/systemd-unit.tap"
 count_tap "$out/systemd-unit.tap"
 
-# vm_tests NAME APPEND SCRIPT [RUNNER_OPTIONS...]: one VM boot running SCRIPT
-# (TAP), with the boot's own verdict as a test. The runner exits 125 for a
+# VM boots. vm_run NAME KVER APPEND SCRIPT [RUNNER_OPTIONS...] boots KVER's
+# kernel and runs SCRIPT (TAP) in it; vm_report NAME then prints its TAP and
+# counts the boot's own verdict as a test. The runner exits 125 for a
 # timeout, a panic or a kernel splat; any other status is SCRIPT's, whose
 # failures are in its TAP already. Logs: build/check/NAME.{console.log,tap,err}.
-vm_tests() {
-	local name=$1 append=$2 script=$3 rc cmd
-	shift 3
+vm_run() {
+	local name=$1 kver=$2 append=$3 script=$4 cmd
+	shift 4
 	read -ra cmd <<< "$script"	# SCRIPT [ARGS]: words
-	echo "== VM ($name${append:+: $append}${*:+; $*}): ${script#"$top"/}"
+	echo "$kver ${append:-} ${script#"$top"/} $*" > "$out/$name.what"
 	"$top/tests/vm/run" --kernel "$top/build/obj-$kver/arch/x86/boot/bzImage" \
 		--append "$append" --log "$out/$name.console.log" \
 		--out "$out/$name.vm" "$@" -- "${cmd[@]}" > "$out/$name.tap" 2> "$out/$name.err"
-	rc=$?
+	echo $? > "$out/$name.rc"
+}
+
+vm_report() {	# vm_report NAME
+	local name=$1 kver what rc
+	read -r kver what < "$out/$name.what"
+	rc=$(cat "$out/$name.rc" 2>/dev/null || echo 125)
+	echo "== VM $name [$kver]: $what ($(vm_seconds "$name") s)"
 	sed -i -e "s/^ok \([0-9]*\) /ok \1 [$kver] /" -e "s/^not ok \([0-9]*\) /not ok \1 [$kver] /" \
 		"$out/$name.tap"
 	cat "$out/$name.tap"
-	if [ $rc -eq 125 ]; then
+	if [ "$rc" -eq 125 ]; then
 		cat "$out/$name.err"
 		result fail "[$kver] VM $name: boot and run without timeout, panic or kernel splat (see build/check/$name.console.log)"
 	else
 		result ok "[$kver] VM $name: boot and run without timeout, panic or kernel splat"
 	fi
 	count_tap "$out/$name.tap" --plan
+}
+
+vm_seconds() {	# how long the boot took, from its files' times
+	echo $(( $(stat -c %Y "$out/$1.rc" 2>/dev/null || date +%s) - $(stat -c %Y "$out/$1.what") ))
 }
 
 # KUnit from a boot's console log, as TAP.
@@ -153,21 +166,48 @@ PY
 	done
 }
 
-# Both kernels: KUnit runs at the first boot; the second has the controller
-# disabled. CHECK_KVERS=7.3 limits the run to one kernel.
+# The boots: both kernels (KUnit runs at the first boot; the second has the
+# controller disabled), and systemd as PID 1 on the mainline kernel.
+# CHECK_KVERS=7.3 limits the run to one kernel. They run in CHECK_JOBS lanes
+# (default 2: QEMU's TCG runs a one-CPU guest on one host thread, so two
+# boots use this machine's two cores), the longest boots first, each lane
+# taking the next boot when it is free; results are reported in order.
+jobs=()
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
-	vm_tests "main-$kver" "" "$top/tests/guest/run-all"
-	vm_tests "disabled-$kver" "cgroup_disable=dmabuf kunit.enable=0" "$top/tests/guest/test_disabled.sh"
-	kunit_tests "main-$kver"
+	jobs+=("main-$kver|$kver||$top/tests/guest/run-all")
 done
-# systemd as PID 1, on the mainline kernel.
-kver=7.3
 if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
 	# The stock-systemd recipe, under Debian's systemd as PID 1.
-	vm_tests systemd-stock "kunit.enable=0" "$top/tests/guest/run-all systemd-stock" --systemd
+	jobs+=("systemd-stock|7.3|kunit.enable=0|$top/tests/guest/run-all systemd-stock|--systemd")
 	# The systemd series: the patched systemd (make systemd) as PID 1.
-	vm_tests systemd "kunit.enable=0" "$top/tests/guest/run-all systemd" --systemd "$top/build/systemd/obj/systemd"
+	jobs+=("systemd|7.3|kunit.enable=0|$top/tests/guest/run-all systemd|--systemd $top/build/systemd/obj/systemd")
 fi
+for kver in ${CHECK_KVERS:-7.3 6.12}; do
+	jobs+=("disabled-$kver|$kver|cgroup_disable=dmabuf kunit.enable=0|$top/tests/guest/test_disabled.sh")
+done
+
+next=$out/next-job
+echo 0 > "$next"
+lane() {	# take jobs off the list until none is left
+	local n name kver append script opts
+	while :; do
+		n=$(flock "$next" sh -c 'n=$(cat "$1"); echo $((n + 1)) > "$1"; echo "$n"' sh "$next")
+		[ "$n" -lt ${#jobs[@]} ] || return 0
+		IFS='|' read -r name kver append script opts <<< "${jobs[$n]}"
+		# shellcheck disable=SC2086 # opts: runner options, words
+		vm_run "$name" "$kver" "$append" "$script" $opts
+	done
+}
+echo "== VM boots: ${#jobs[@]}, in ${CHECK_JOBS:-2} lanes"
+for ((l = 0; l < ${CHECK_JOBS:-2}; l++)); do
+	lane &
+done
+wait
+for job in "${jobs[@]}"; do
+	name=${job%%|*}
+	vm_report "$name"
+	case $name in main-*) kver=${name#main-}; kunit_tests "$name" ;; esac
+done
 
 echo
 echo "logs: build/check/ (main-KVER.console.log, main-KVER.tap, disabled-KVER.*, main-KVER.kunit.txt)"
