@@ -72,15 +72,17 @@ selftests: deps
 # uAPI header (Debian 12's linux-libc-dev has no linux/iommufd.h), copied to
 # build/include-7.3, and iommufd's selftest header iommufd_test.h, which is
 # not uapi and stays in drivers/iommu/iommufd (as for selftests/iommu).
-# dmabuf-pin includes the test device's interface, lib/test_dmabuf_dev_uapi.h,
-# from the 7.3 tree, as the mm selftests include lib/test_hmm_uapi.h.
+# dmabuf-pin includes the test device's interface, lib/test_dmabuf_dev_uapi.h
+# of the 7.3 series (as the mm selftests include lib/test_hmm_uapi.h), copied
+# to build/include-7.3/lib from the tip of the series.
 BIN := $(BUILD)/bin
 IOMMUFD_INC := $(BUILD)/include-7.3
 test-bins: deps
 	KVER=7.3 kernel/build.sh tree
-	@mkdir -p $(BIN) $(IOMMUFD_INC)/linux
-	gcc -Wall -Wextra -O2 -I$(BUILD)/linux-7.3 -o $(BIN)/dmabuf-pin tests/pin/dmabuf-pin.c -libverbs
-	cp $(BUILD)/linux-7.3/include/uapi/linux/iommufd.h $(IOMMUFD_INC)/linux/iommufd.h
+	@mkdir -p $(BIN) $(IOMMUFD_INC)/linux $(IOMMUFD_INC)/lib
+	git -C $(BUILD)/linux-7.3 show dmabuf:lib/test_dmabuf_dev_uapi.h > $(IOMMUFD_INC)/lib/test_dmabuf_dev_uapi.h
+	gcc -Wall -Wextra -O2 -I$(IOMMUFD_INC) -o $(BIN)/dmabuf-pin tests/pin/dmabuf-pin.c -libverbs
+	git -C $(BUILD)/linux-7.3 show dmabuf:include/uapi/linux/iommufd.h > $(IOMMUFD_INC)/linux/iommufd.h
 	gcc -Wall -Wextra -O2 -I$(IOMMUFD_INC) -I$(BUILD)/linux-7.3/drivers/iommu/iommufd \
 		-o $(BIN)/iommufd-pin tests/pin/iommufd-pin.c
 

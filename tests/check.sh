@@ -172,39 +172,56 @@ PY
 # (default 2: QEMU's TCG runs a one-CPU guest on one host thread, so two
 # boots use this machine's two cores), the longest boots first, each lane
 # taking the next boot when it is free; results are reported in order.
-jobs=()
+boots=()
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
-	jobs+=("main-$kver|$kver||$top/tests/guest/run-all")
+	# The main boots run every guest test: more time than the others.
+	boots+=("main-$kver|$kver||$top/tests/guest/run-all|--timeout 2400")
 done
 if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
 	# The stock-systemd recipe, under Debian's systemd as PID 1.
-	jobs+=("systemd-stock|7.3|kunit.enable=0|$top/tests/guest/run-all systemd-stock|--systemd")
+	boots+=("systemd-stock|7.3|kunit.enable=0|$top/tests/guest/run-all systemd-stock|--systemd")
 	# The systemd series: the patched systemd (make systemd) as PID 1.
-	jobs+=("systemd|7.3|kunit.enable=0|$top/tests/guest/run-all systemd|--systemd $top/build/systemd/obj/systemd")
+	boots+=("systemd|7.3|kunit.enable=0|$top/tests/guest/run-all systemd|--systemd $top/build/systemd/obj/systemd")
 fi
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
-	jobs+=("disabled-$kver|$kver|cgroup_disable=dmabuf kunit.enable=0|$top/tests/guest/test_disabled.sh")
+	boots+=("disabled-$kver|$kver|cgroup_disable=dmabuf kunit.enable=0|$top/tests/guest/test_disabled.sh")
 done
 
 next=$out/next-job
 echo 0 > "$next"
-lane() {	# take jobs off the list until none is left
+lane() {	# take boots off the list until none is left
 	local n name kver append script opts
 	while :; do
 		n=$(flock "$next" sh -c 'n=$(cat "$1"); echo $((n + 1)) > "$1"; echo "$n"' sh "$next")
-		[ "$n" -lt ${#jobs[@]} ] || return 0
-		IFS='|' read -r name kver append script opts <<< "${jobs[$n]}"
+		[ "$n" -lt ${#boots[@]} ] || return 0
+		IFS='|' read -r name kver append script opts <<< "${boots[$n]}"
+		echo "   started $name [$kver]"
 		# shellcheck disable=SC2086 # opts: runner options, words
 		vm_run "$name" "$kver" "$append" "$script" $opts
+		echo "   finished $name [$kver]: status $(cat "$out/$name.rc"), $(vm_seconds "$name") s"
 	done
 }
-echo "== VM boots: ${#jobs[@]}, in ${CHECK_JOBS:-2} lanes"
+echo "== VM boots: ${#boots[@]}, in ${CHECK_JOBS:-2} lanes"
+lanes=()
 for ((l = 0; l < ${CHECK_JOBS:-2}; l++)); do
 	lane &
+	lanes+=($!)
 done
+# Interrupted: stop the lanes and their runners (whose trap stops QEMU).
+stop_lanes() {
+	local pid
+	for pid in "${lanes[@]}"; do
+		pkill -TERM -P "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null
+	done
+	wait
+	exit 130
+}
+trap stop_lanes INT TERM HUP
 wait
-for job in "${jobs[@]}"; do
-	name=${job%%|*}
+trap - INT TERM HUP
+for boot in "${boots[@]}"; do
+	name=${boot%%|*}
 	vm_report "$name"
 	case $name in main-*) kver=${name#main-}; kunit_tests "$name" ;; esac
 done

@@ -72,15 +72,27 @@ holdbg() {
 	hpid[$name]=$!
 	exec {fd}> "/tmp/demo-$name"
 	hfd[$name]=$fd
-	until grep -q '^holding' "/tmp/demo-$name.out"; do sleep 0.1; done
+	waitfor "/tmp/demo-$name.out" '^holding' 0 "${hpid[$name]}"
 	printf '$ dmabuf-pin %s --hold &   # in %s\n' "$*" "$cg"
 	cat "/tmp/demo-$name.out"
 }
-query() {	# query NAME: where the holder's buffers are
+# waitfor FILE REGEX N PID: until FILE has more than N lines matching REGEX;
+# gives up after 60 s or when PID is gone.
+waitfor() {
+	local i
+	for i in $(seq 1 600); do
+		[ "$(grep -c "$2" "$1")" -gt "$3" ] && return 0
+		kill -0 "$4" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "demo: dmabuf-pin stopped: $(cat "$1")" >&2
+	exit 1
+}
+query() {	# query NAME N: where the holder's N buffers are
 	local n
 	n=$(grep -c '^query done' "/tmp/demo-$1.out")
 	echo query >&"${hfd[$1]}"
-	until [ "$(grep -c '^query done' "/tmp/demo-$1.out")" -gt "$n" ]; do sleep 0.1; done
+	waitfor "/tmp/demo-$1.out" '^query done' "$n" "${hpid[$1]}"
 	grep '^buf ' "/tmp/demo-$1.out" | tail -n "$2"
 }
 release_all() {
@@ -104,12 +116,13 @@ run "grep $R demo-alloc/dmem.current demo-alloc/dmabuf.pinned.current"
 step "Limit demo-pin to 2 MiB of pinned device memory, then pin a 2 MiB buffer as an MR"
 run "echo '$R 2M' > demo-pin/dmabuf.pinned.max"
 holdbg pin demo-pin --source testdev --size 2M --count 1
-echo "The region had 1 MiB free: unpinned buffers were evicted to system memory to make room."
+echo "The region had 1 MiB free: the job's oldest buffer was evicted to system memory to make room."
 query alloc 3
 query pin 1
 run "grep $R demo-alloc/dmem.current demo-pin/dmabuf.pinned.current"
 
-step "One more 1 MiB pin from demo-pin goes over its 2 MiB: refused with EAGAIN"
+step "One more 1 MiB buffer, pinned from demo-pin, goes over its 2 MiB: refused with EAGAIN"
+echo "(its buffer still gets a place in the region: another of the job's buffers is evicted for it)"
 run "sh -c 'echo \$\$ > demo-pin/cgroup.procs; exec $PIN --source testdev --size 1M --count 1'"
 echo "(exit status $?: 3 means refused with EAGAIN)"
 run "grep $R demo-pin/dmabuf.pinned.events demo-pin/dmabuf.pinned.stat"

@@ -153,7 +153,10 @@ setup_rxe() {
 hold_cmd() {
 	local name=$1 cmd=$2 out=${held_out[$1]} before i
 	before=$(grep -c "^$cmd done" "$out")
-	echo "$cmd" >&"${held_fd[$name]}" || return 1
+	kill -0 "${held_pid[$name]}" 2>/dev/null ||
+		{ fail "holder $name is gone: $(cat "$out")"; return 1; }
+	( echo "$cmd" >&"${held_fd[$name]}" ) 2>/dev/null ||
+		{ fail "holder $name does not read its commands"; return 1; }
 	for i in $(seq 1 300); do
 		[ "$(grep -c "^$cmd done" "$out")" -gt "$before" ] && return 0
 		sleep 0.1

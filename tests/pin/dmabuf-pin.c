@@ -157,14 +157,14 @@ static void buf_testdev(struct buf *b, const char *instance, bool system)
 static void buf_create(struct buf *b)
 {
 	const char *colon = strchr(opt.source, ':');
+	size_t len = colon ? (size_t)(colon - opt.source) : strlen(opt.source);
 
 	b->size = opt.size;
 	b->map = NULL;
 	b->testdev = -1;
-	if (!strncmp(opt.source, "testdev", 7) &&
-	    (!colon || colon - opt.source == 7 || colon - opt.source == 14))
-		buf_testdev(b, colon ? colon + 1 : NULL,
-			    !strncmp(opt.source, "testdev-system", 14));
+	if ((len == 7 && !strncmp(opt.source, "testdev", 7)) ||
+	    (len == 14 && !strncmp(opt.source, "testdev-system", 14)))
+		buf_testdev(b, colon ? colon + 1 : NULL, len == 14);
 	else if (!strcmp(opt.source, "udmabuf"))
 		buf_udmabuf(b);
 	else if (!strcmp(opt.source, "heap"))
