@@ -14,10 +14,17 @@
 # apt already knows only gets the pin.
 set -euo pipefail
 
-suite=${1:?usage: kernel/apt-suite.sh SUITE PACKAGE...}
-shift
-[ $# -gt 0 ] || { echo "usage: kernel/apt-suite.sh SUITE PACKAGE..." >&2; exit 1; }
-name=dmabuf-$suite
+# kernel/apt-suite.sh --mirror: print that mirror's URI (for kernel/sparse.sh).
+if [ "${1:-}" = --mirror ]; then
+	mode=mirror
+else
+	mode=add
+	suite=${1:?usage: kernel/apt-suite.sh SUITE PACKAGE... | --mirror}
+	shift
+fi
+[ $mode = mirror ] || [ $# -gt 0 ] ||
+	{ echo "usage: kernel/apt-suite.sh SUITE PACKAGE... | --mirror" >&2; exit 1; }
+name=dmabuf-${suite:-}
 list=/etc/apt/sources.list.d/$name.sources
 prefs=/etc/apt/preferences.d/$name
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -42,15 +49,27 @@ write_prefs() {	# write_prefs FILE PACKAGE...
 
 known() { apt-cache policy 2>/dev/null | grep -q "n=${suite},"; }
 
-# The URI of Debian's main archive, as apt-cache policy lists it.
+# The URI of Debian's main archive, as apt-cache policy lists it. awk reads
+# to the end: exiting early would kill apt-cache with SIGPIPE, and pipefail
+# would turn that into a failure.
 mirror() {
 	apt-cache policy 2>/dev/null | awk '
 		/^ *[0-9-]+ [a-z]+:/ { uri = $2; next }
 		/^ *release / && uri != "" {
-			if ($0 ~ /o=Debian,/ && $0 ~ /l=Debian,/ && uri !~ /^cdrom:/) { print uri; exit }
+			if (!found && $0 ~ /o=Debian,/ && $0 ~ /l=Debian,/ && uri !~ /^cdrom:/) {
+				print uri
+				found = 1
+			}
 			uri = ""
 		}'
 }
+
+if [ $mode = mirror ]; then
+	uri=$(mirror)
+	[ -n "$uri" ] || die "apt-cache policy names no Debian mirror"
+	echo "$uri"
+	exit 0
+fi
 
 [ "$(id -u)" = 0 ] || die "adding $suite to apt needs root (run 'sudo $0 $suite $*')"
 
