@@ -93,7 +93,7 @@ query() {	# query NAME N: where the holder's N buffers are
 	n=$(grep -c '^query done' "/tmp/demo-$1.out")
 	echo query >&"${hfd[$1]}"
 	waitfor "/tmp/demo-$1.out" '^query done' "$n" "${hpid[$1]}"
-	grep '^buf ' "/tmp/demo-$1.out" | tail -n "$2"
+	grep '^buf ' "/tmp/demo-$1.out" | tail -n "$2" | sed "s/^/$1's /"
 }
 release_all() {
 	local name
