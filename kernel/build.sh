@@ -382,6 +382,15 @@ cmd_each() {
 	return $rc
 }
 
+# One build.sh at a time per tree: 'each' checks out older commits, which a
+# second run would build from, or move back to the tip under it.
+mkdir -p "$top/build"
+exec {lock_fd}>"$top/build/linux-$kver.lock"
+if ! flock -n "$lock_fd"; then
+	log "waiting for another kernel/build.sh working on build/linux-$kver"
+	flock "$lock_fd"
+fi
+
 case ${1:-bzimage} in
 bzimage) cmd_bzimage ;;
 tree) cmd_tree ;;

@@ -147,7 +147,7 @@ setup_rxe() {
 	rdma link add rxe0 type rxe netdev "$nd" || return 1
 }
 
-# hold_cmd NAME CMD: send CMD ("query", "revoke") to a holder and wait for
+# hold_cmd NAME CMD: send CMD ("query", "revoke", "stats") to a holder and wait for
 # its "CMD done"; buf_state NAME K then prints the latest query line of
 # buffer K ("region pins=1 revoked=0 moves=0").
 hold_cmd() {
@@ -162,6 +162,11 @@ hold_cmd() {
 		sleep 0.1
 	done
 	fail "holder $name did not answer '$cmd': $(cat "$out")"
+}
+
+# stat_field NAME FIELD: FIELD of the holder's latest "stats" line.
+stat_field() {
+	grep '^stats size=' "${held_out[$1]}" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
 buf_state() {

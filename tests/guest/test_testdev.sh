@@ -64,10 +64,16 @@ t_limit_refuses() {
 t_eviction() {
 	mkcg $T/u && mkcg $T/p && mkcg $T/q || return 1
 	local u=$CGROOT/$T/u p=$CGROOT/$T/p q=$CGROOT/$T/q
+	local ev
 	hold u "$u" -s testdev -z 1M -n 2 -N || return 1
 	expect_file "$u" dmem.current "$VRAM" $M2 || return 1
+	hold_cmd u stats || return 1
+	ev=$(stat_field u evictions)
+	expect "free region before p" "$(stat_field u free)" $M2 || return 1
 	hold p "$p" -s testdev -z 3M -n 1 || return 1
-	hold_cmd u query && hold_cmd p query || return 1
+	hold_cmd u query && hold_cmd p query && hold_cmd u stats || return 1
+	expect "evictions for p" "$(stat_field u evictions)" $((ev + 1)) &&
+	expect "region pinned after p" "$(stat_field u pinned)" $M3 || return 1
 	expect "the pinned buffer" "$(buf_state p 1)" "region pins=1 revoked=0 moves=0" &&
 	expect "u's buffers (the oldest was evicted)" "$(buf_state u 1) / $(buf_state u 2)" \
 		"system pins=0 revoked=0 moves=1 / region pins=0 revoked=0 moves=0" &&
@@ -78,7 +84,9 @@ t_eviction() {
 	# asked: evicting u's buffer could not make room, so nothing is
 	# evicted, and the buffer and its pin stay in system memory.
 	hold q "$q" -s testdev -z 2M -n 1 || return 1
-	hold_cmd q query && hold_cmd u query && hold_cmd p query || return 1
+	hold_cmd q query && hold_cmd u query && hold_cmd p query && hold_cmd u stats || return 1
+	expect "evictions for q (none could make room)" "$(stat_field u evictions)" $((ev + 1)) &&
+	expect "free region after q" "$(stat_field u free)" 0 &&
 	expect "a pin with no room in the region" "$(buf_state q 1)" \
 		"system pins=1 revoked=0 moves=0" &&
 	expect "the pinned buffer, again" "$(buf_state p 1)" "region pins=1 revoked=0 moves=0" &&

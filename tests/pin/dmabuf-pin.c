@@ -14,7 +14,7 @@
  *
  * The test device (lib/test_dmabuf_dev.c, /dev/dmabuf_testdevN) exports
  * buffers from device memory; while holding, "query" on stdin prints where
- * each of them is, "revoke" revokes them.
+ * each of them is, "revoke" revokes them, "stats" prints the region's figures.
  *
  * Exit status: 0 all MRs registered (and data checked, with --rdma-write),
  * 3 a registration was refused with EAGAIN, 1 usage error, 2 other error.
@@ -461,6 +461,27 @@ static void testdev_query(struct buf *bufs, int n)
 	printf("query done\n");
 }
 
+/* The device of the first test-device buffer: its region's figures. */
+static void testdev_stats(struct buf *bufs, int n)
+{
+	struct dmabuf_testdev_stats st;
+	int i;
+
+	for (i = 0; i < n && bufs[i].testdev < 0; i++)
+		;
+	if (i == n)
+		printf("stats: no test device buffer\n");
+	else if (ioctl(bufs[i].testdev, DMABUF_TESTDEV_IOC_STATS, &st))
+		printf("stats: failed: %s\n", strerror(errno));
+	else
+		printf("stats size=%llu free=%llu pinned=%llu evictions=%llu\n",
+		       (unsigned long long)st.region_size,
+		       (unsigned long long)st.region_free,
+		       (unsigned long long)st.region_pinned,
+		       (unsigned long long)st.evictions);
+	printf("stats done\n");
+}
+
 static void testdev_revoke(struct buf *bufs, int n)
 {
 	int i;
@@ -473,8 +494,8 @@ static void testdev_revoke(struct buf *bufs, int n)
 }
 
 /*
- * Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1; "query" and
- * "revoke" act on the test device's buffers meanwhile.
+ * Wait for "release", EOF on stdin, SIGTERM, SIGINT or SIGUSR1; "query",
+ * "revoke" and "stats" act on the test device's buffers meanwhile.
  */
 static void hold(int n, struct buf *bufs, int nbufs)
 {
@@ -493,6 +514,8 @@ static void hold(int n, struct buf *bufs, int nbufs)
 			testdev_query(bufs, nbufs);
 		else if (!strncmp(line, "revoke", 6))
 			testdev_revoke(bufs, nbufs);
+		else if (!strncmp(line, "stats", 5))
+			testdev_stats(bufs, nbufs);
 		fflush(stdout);
 	}
 }
