@@ -140,6 +140,17 @@ cleanup_test() {
 	test_cgroups=()
 }
 
+# skip_all NAME REASON: the whole program is one skipped result, and ends.
+skip_all() { skip "$1" "$2"; tap_done; exit; }
+
+# need_rxe: soft-RoCE is set up, or the program ends with that failure.
+need_rxe() {
+	setup_rxe && return 0
+	not_ok "soft-RoCE device rxe0 on ${VM_NETDEV:-eth0}"
+	tap_done
+	exit
+}
+
 # The RDMA device for the tests: soft-RoCE over the VM's e1000 netdev.
 setup_rxe() {
 	local nd=${VM_NETDEV:-eth0}

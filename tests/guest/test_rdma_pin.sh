@@ -156,16 +156,8 @@ t_rdma_write() {
 	done
 }
 
-if ! grep -qw dmabuf "$CGROOT/cgroup.controllers"; then
-	skip "rdma pin tests" "no dmabuf controller"
-	tap_done
-	exit
-fi
-if ! setup_rxe; then
-	not_ok "soft-RoCE device rxe0 on ${VM_NETDEV:-eth0}"
-	tap_done
-	exit
-fi
+grep -qw dmabuf "$CGROOT/cgroup.controllers" || skip_all "rdma pin tests" "no dmabuf controller"
+need_rxe
 echo "+dmabuf" > "$CGROOT/cgroup.subtree_control"
 mkdir -p "$CGROOT/$T"
 

@@ -146,16 +146,9 @@ t_unbind() {
 	expect "the limit after bind: 3 pins of 1M, the 4th refused" "$status" 3
 }
 
-if [ ! -e /dev/dmabuf_testdev0 ]; then
-	skip "test device tests" "no /dev/dmabuf_testdev0 (CONFIG_TEST_DMABUF_DEV, 7.3)"
-	tap_done
-	exit
-fi
-if ! setup_rxe; then
-	not_ok "soft-RoCE device rxe0 on ${VM_NETDEV:-eth0}"
-	tap_done
-	exit
-fi
+[ -e /dev/dmabuf_testdev0 ] ||
+	skip_all "test device tests" "no /dev/dmabuf_testdev0 (CONFIG_TEST_DMABUF_DEV, 7.3)"
+need_rxe
 if ! { echo "+dmabuf +dmem" > "$CGROOT/cgroup.subtree_control" && mkdir -p "$CGROOT/$T" &&
 	echo "+dmabuf +dmem" > "$CGROOT/$T/cgroup.subtree_control"; }; then
 	not_ok "dmabuf and dmem enabled for $T"
