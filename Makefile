@@ -33,7 +33,7 @@ DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: systemd systemd-test systemd-deb systemd-export
-.PHONY: all deps kernels kernel tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
+.PHONY: all deps kernels kernel kunit-uml tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
 
 all: kernels dmabufctl test-bins
 
@@ -56,6 +56,10 @@ kernels: deps
 
 kernel: deps
 	KVER=$(KVER) kernel/build.sh bzimage
+
+# The KUnit suites that run on UML (TTM's), mainline series.
+kunit-uml: deps
+	KVER=7.3 kernel/build.sh uml
 
 tree: deps
 	KVER=$(KVER) kernel/build.sh tree
@@ -96,7 +100,7 @@ dmabufctl: deps
 install: dmabufctl
 	$(MAKE) -C tools/dmabufctl O=$(DMABUFCTL_O) install PREFIX=$(or $(PREFIX),/usr/local) DESTDIR=$(DESTDIR)
 
-check: kernels selftests test-bins dmabufctl systemd
+check: kernels kunit-uml selftests test-bins dmabufctl systemd
 	tests/check.sh
 
 demo: kernel test-bins dmabufctl

@@ -8,6 +8,7 @@
 #   kernel/build.sh reset      drop build/linux-$KVER's work and re-apply the series
 #   kernel/build.sh checkpatch checkpatch --strict on every patch of the series
 #   kernel/build.sh each       build every patch on its own, with W=1 and sparse
+#   kernel/build.sh uml        the UML kernel of the KUnit suites that run on UML (TTM's)
 #
 # KVER=7.3 (the default) is the mainline series, kernel/patches, on Debian's
 # linux-source-7.3 (trixie-backports). KVER=6.12 is the LTS backport,
@@ -298,6 +299,23 @@ cmd_bzimage() {
 	log "built ${obj#"$top"/}/arch/x86/boot/bzImage"
 }
 
+# KUnit suites that run on UML, as their subsystem intends: TTM's (with the
+# series' tests of the pools of TTM placements) "depends on UML ||
+# COMPILE_TEST", since no other TTM driver may be loaded while they run.
+# kernel/configs/kunit-uml.kunitconfig, built in build/kunit-uml-$KVER;
+# tests/check.sh runs it with "kunit.py exec".
+cmd_uml() {
+	cmd_tree
+	local cc=gcc
+	command -v ccache >/dev/null && cc="ccache gcc"
+	log "building the UML KUnit kernel in build/kunit-uml-$kver (-j$jobs, $cc)"
+	python3 "$src/tools/testing/kunit/kunit.py" build \
+		--kunitconfig="$top/kernel/configs/kunit-uml.kunitconfig" \
+		--build_dir="$top/build/kunit-uml-$kver" --make_options CC="$cc" \
+		--jobs "$jobs" > "$top/build/kunit-uml-$kver.log" 2>&1 ||
+		die "the UML KUnit kernel did not build (see build/kunit-uml-$kver.log)"
+}
+
 # Every patch of the series must build on its own, without W=1 warnings in
 # the files it touches and sparse-clean. The per-patch builds use a small
 # configuration of their own (allnoconfig + kernel/configs/series.config, in
@@ -305,11 +323,14 @@ cmd_bzimage() {
 # as modules, and a patch that changes a widely included header rebuilds
 # minutes of kernel, not the debug test kernel's hour.
 series_config() {
-	local f missing
+	local f missing all=$top/build/series-$kver.config
 	mkdir -p "$sobj"
-	make -s -C "$src" O="$sobj" KCONFIG_ALLCONFIG="$top/kernel/configs/series.config" \
-		allnoconfig >/dev/null
-	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=[ym]' "$top/kernel/configs/series.config" |
+	# What one series touches and the other lacks: series-$kver.config.
+	cat "$top/kernel/configs/series.config" > "$all"
+	[ ! -f "$top/kernel/configs/series-$kver.config" ] ||
+		cat "$top/kernel/configs/series-$kver.config" >> "$all"
+	make -s -C "$src" O="$sobj" KCONFIG_ALLCONFIG="$all" allnoconfig >/dev/null
+	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=[ym]' "$all" |
 		while read -r f; do
 			grep -qx "$f" "$sobj/.config" && continue
 			# Options the series adds do not exist before their patch.
@@ -399,5 +420,6 @@ export) cmd_export ;;
 reset) [ -d "$src/.git" ] || new_tree; apply_series ;;
 checkpatch) cmd_tree; cmd_checkpatch ;;
 each) cmd_tree; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_each ;;
-*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, each" ;;
+uml) cmd_uml ;;
+*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, each, uml" ;;
 esac

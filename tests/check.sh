@@ -12,6 +12,8 @@
 #    tests/guest/test_systemd_stock.sh.
 # 4. On 7.3, a boot with the patched systemd (make systemd) as PID 1:
 #    tests/guest/test_systemd.sh.
+# 5. On the host, 7.3: the KUnit suites that run on UML (TTM's), built by
+#    kernel/build.sh uml.
 # The boots run two at a time (CHECK_JOBS=N to change it), on one guest CPU
 # each. Test names carry the kernel: "[7.3] ...", "[6.12] ...".
 # The run fails when a test fails, when nothing ran, or when the VM runner
@@ -134,23 +136,19 @@ vm_seconds() {	# how long the boot took, from its files' times
 	echo $(( $(stat -c %Y "$out/$1.rc" 2>/dev/null || date +%s) - $(stat -c %Y "$out/$1.what") ))
 }
 
-# KUnit from a boot's console log, as TAP.
-kunit_tests() {	# kunit_tests NAME
-	local name=$1
-	echo "== [$kver] KUnit (from build/check/$name.console.log)"
-	python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/$name.kunit.json" \
-		< "$out/$name.console.log" > "$out/$name.kunit.txt" 2>&1
-	python3 - "$out/$name.kunit.json" "$kver" > "$out/$name.kunit.tap" <<'PY'
+# KUnit results (kunit.py's JSON) as TAP, each test named "[LABEL] kunit SUITE.CASE".
+kunit_tap() {	# kunit_tap JSON LABEL
+	python3 - "$1" "$2" <<'PY'
 import json, sys
-kver = sys.argv[2]
+label = sys.argv[2]
 try:
     doc = json.load(open(sys.argv[1]))
 except Exception as e:
-    print("not ok - [%s] KUnit results could not be parsed: %s" % (kver, e))
+    print("not ok - [%s] KUnit results could not be parsed: %s" % (label, e))
     sys.exit(0)
 def walk(group, path):
     for case in group.get("test_cases", []):
-        name = "[%s] kunit %s.%s" % (kver, path, case["name"])
+        name = "[%s] kunit %s.%s" % (label, path, case["name"])
         st = case.get("status", "FAIL")
         print(("ok - %s # SKIP" if st == "SKIP" else
                "ok - %s" if st == "PASS" else "not ok - %s") % name)
@@ -158,6 +156,15 @@ def walk(group, path):
         walk(sub, path + "." + sub["name"] if path else sub["name"])
 walk(doc, "")
 PY
+}
+
+# KUnit from a boot's console log, as TAP.
+kunit_tests() {	# kunit_tests NAME
+	local name=$1
+	echo "== [$kver] KUnit (from build/check/$name.console.log)"
+	python3 "$ksrc/tools/testing/kunit/kunit.py" parse --json="$out/$name.kunit.json" \
+		< "$out/$name.console.log" > "$out/$name.kunit.txt" 2>&1
+	kunit_tap "$out/$name.kunit.json" "$kver" > "$out/$name.kunit.tap"
 	cat "$out/$name.kunit.tap"
 	count_tap "$out/$name.kunit.tap"
 	for suite in cgroup_dmabuf cgroup_dmabuf_dma_buf; do
@@ -165,6 +172,19 @@ PY
 			result fail "[$kver] KUnit suite $suite ran (not found in the console log)"
 	done
 }
+
+# KUnit on UML (kernel/build.sh uml): TTM's suites, the series' ttm_pin_pool
+# among them. The mainline series only: the backport has no TTM pools.
+if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
+	echo "== host: KUnit on UML (kernel/configs/kunit-uml.kunitconfig, build/kunit-uml-7.3)"
+	python3 "$ksrc/tools/testing/kunit/kunit.py" exec --build_dir="$top/build/kunit-uml-7.3" \
+		--json="$out/kunit-uml.json" > "$out/kunit-uml.txt" 2>&1
+	kunit_tap "$out/kunit-uml.json" "7.3 uml" > "$out/kunit-uml.tap"
+	cat "$out/kunit-uml.tap"
+	count_tap "$out/kunit-uml.tap"
+	grep -q "kunit ttm_pin_pool\." "$out/kunit-uml.tap" ||
+		result fail "[7.3 uml] KUnit suite ttm_pin_pool ran (see build/check/kunit-uml.txt)"
+fi
 
 # The boots: both kernels (KUnit runs at the first boot; the second has the
 # controller disabled), and systemd as PID 1 on the mainline kernel.
