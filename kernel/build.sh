@@ -48,8 +48,7 @@ fragments=("$src/kernel/configs/kvm_guest.config" "$top/kernel/configs/dmabuf.co
 [ -f "$top/kernel/configs/dmabuf-$kver.config" ] &&
 	fragments+=("$top/kernel/configs/dmabuf-$kver.config")
 [ "${DEBUG_KERNEL:-1}" = 1 ] && fragments+=("$top/kernel/configs/debug.config")
-# EXTRA_CONFIG=FILE... merges more fragments, e.g.
-# kernel/configs/iommufd-test-7.3.config (iommufd's test exporter).
+# EXTRA_CONFIG=FILE... merges more fragments.
 for f in ${EXTRA_CONFIG:-}; do
 	fragments+=("$(cd "$top" && realpath "$f")")
 done

@@ -195,7 +195,9 @@ fi
 boots=()
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
 	# The main boots run every guest test: more time than the others.
-	boots+=("main-$kver|$kver||$top/tests/guest/run-all|--timeout 2400")
+	# 7.3's also has a vIOMMU and a device for vfio-pci (test_vfio.sh).
+	vfio=; [ "$kver" = 7.3 ] && vfio=" --vfio"
+	boots+=("main-$kver|$kver||$top/tests/guest/run-all|--timeout 2400$vfio")
 done
 if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
 	# The stock-systemd recipe, under Debian's systemd as PID 1.

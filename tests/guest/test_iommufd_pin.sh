@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the iommufd pin path, in the VM (Linux 7.3 only):
-# dma-bufs of iommufd's test exporter (CONFIG_IOMMUFD_TEST, from
-# kernel/configs/iommufd-test-7.3.config, merged with EXTRA_CONFIG=) mapped into an IOAS with the
+# dma-bufs of iommufd's test exporter (CONFIG_IOMMUFD_TEST, in the 7.3 test
+# kernel: kernel/configs/dmabuf-7.3.config) mapped into an IOAS with the
 # IOMMU_IOAS_MAP_FILE ioctl, which pins them until the mapping goes, charged
 # to the mapping task's cgroup. The exporter registers no pool: its buffers
 # are charged to the pool named after it, "iommufd", registered by the

@@ -15,6 +15,12 @@
  * pool named after the exporter, "iommufd". It hands out at most 2 MiB
  * (512 pages) per buffer.
  *
+ * With --vfio, the dma-bufs are slices of a PCI BAR instead: the device's
+ * vfio cdev (/dev/vfio/devices/vfioN, the device bound to vfio-pci) is bound
+ * to the same iommufd and attached to the IOAS, and each dma-buf comes from
+ * VFIO_DEVICE_FEATURE_DMA_BUF, the next SIZE bytes of the BAR. vfio-pci
+ * charges them to the BAR's pool, "vfio/<device>/bar<N>".
+ *
  * Each mapping gets its own dma-buf, whose fd is closed once mapped: the
  * mapping holds the only reference. --revoke revokes each buffer right after
  * mapping it (IOMMU_TEST_OP_DMABUF_REVOKE): iommufd drops the buffer from
@@ -41,6 +47,10 @@
 #include "pin-common.h"
 
 #include <linux/iommufd.h>	/* the 7.3 uAPI: build/include-7.3 */
+#ifndef __counted_by		/* Debian 12's linux/stddef.h lacks it */
+#define __counted_by(m)
+#endif
+#include <linux/vfio.h>		/* the 7.3 uAPI: build/include-7.3 */
 #include "iommufd_test.h"	/* drivers/iommu/iommufd/, not uapi */
 
 #define EXIT_REFUSED 3
@@ -64,6 +74,8 @@ static struct {
 	bool exit_without_unmap;
 	bool revoke;
 	bool mock_domain;
+	const char *vfio;	/* the vfio cdev of the device whose BAR is mapped */
+	unsigned int bar;
 } opt = {
 	.size = 2 << 20,
 	.count = 1,
@@ -71,6 +83,8 @@ static struct {
 
 static int iommufd = -1;
 static uint32_t ioas_id;
+static int vfio_fd = -1;
+static uint64_t bar_offset;	/* where the next BAR dma-buf starts */
 
 /* What a failed IOMMU_TEST_CMD most likely means. */
 static const char *test_cmd_hint(int err)
@@ -126,6 +140,57 @@ static int dmabuf_get(size_t size)
 	if (fd < 0)
 		die(EXIT_FAIL, "IOMMU_TEST_OP_DMABUF_GET of %zu bytes: %s%s", size,
 		    strerror(errno), test_cmd_hint(errno));
+	return fd;
+}
+
+/* vfio-pci */
+
+/* Bind the device to our iommufd and attach it to the IOAS. */
+static void vfio_open(void)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = ioas_id,
+	};
+
+	vfio_fd = open(opt.vfio, O_RDWR | O_CLOEXEC);
+	if (vfio_fd < 0)
+		die(EXIT_FAIL, "%s: %s (the device's cdev: bind it to vfio-pci, CONFIG_VFIO_DEVICE_CDEV)",
+		    opt.vfio, strerror(errno));
+	if (ioctl(vfio_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		die(EXIT_FAIL, "VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(errno));
+	if (ioctl(vfio_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		die(EXIT_FAIL, "VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", strerror(errno));
+	say("vfio: %s bound as device %u, attached to IOAS %u\n", opt.vfio,
+	    bind.out_devid, ioas_id);
+}
+
+/* A dma-buf of the next SIZE bytes of the BAR. */
+static int vfio_dmabuf_get(size_t size)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_dma_buf) +
+		      sizeof(struct vfio_region_dma_range) + 7) / 8] = { 0 };
+	struct vfio_device_feature *feature = (void *)buf;
+	struct vfio_device_feature_dma_buf *get = (void *)feature->data;
+	int fd;
+
+	feature->argsz = sizeof(buf);
+	feature->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	get->region_index = opt.bar;
+	get->open_flags = O_RDWR | O_CLOEXEC;
+	get->nr_ranges = 1;
+	get->dma_ranges[0].offset = bar_offset;
+	get->dma_ranges[0].length = size;
+	fd = ioctl(vfio_fd, VFIO_DEVICE_FEATURE, feature);
+	if (fd < 0)
+		die(EXIT_FAIL, "VFIO_DEVICE_FEATURE_DMA_BUF of BAR %u, %zu bytes at %#" PRIx64 ": %s",
+		    opt.bar, size, bar_offset, strerror(errno));
+	bar_offset += size;
 	return fd;
 }
 
@@ -233,6 +298,10 @@ static void usage(FILE *f)
 "  -k, --keep-going     go on mapping after a refusal\n"
 "  -r, --revoke         revoke each dma-buf right after mapping it\n"
 "  -m, --mock-domain    attach a mock device's domain to the IOAS first\n"
+"  -V, --vfio CDEV[:BAR] map slices of a PCI BAR (default BAR 2) of the device\n"
+"                       whose vfio cdev is CDEV (/dev/vfio/devices/vfioN),\n"
+"                       instead of the test exporter's buffers: pool\n"
+"                       \"vfio/<device>/bar<N>\"\n"
 "  -H, --hold           then wait for 'release', EOF on stdin or SIGTERM;\n"
 "                       'unmap' on stdin unmaps everything meanwhile\n"
 "  -x, --exit-without-unmap  then exit without unmapping: closing /dev/iommu\n"
@@ -250,6 +319,7 @@ int main(int argc, char **argv)
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "revoke", no_argument, NULL, 'r' },
 		{ "mock-domain", no_argument, NULL, 'm' },
+		{ "vfio", required_argument, NULL, 'V' },
 		{ "hold", no_argument, NULL, 'H' },
 		{ "exit-without-unmap", no_argument, NULL, 'x' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -264,7 +334,7 @@ int main(int argc, char **argv)
 
 	pin_prog = "iommufd-pin";
 
-	while ((c = getopt_long(argc, argv, "z:n:krmHxqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "z:n:krmV:Hxqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'z':
 			if (parse_size(optarg, &opt.size) || !opt.size)
@@ -272,10 +342,6 @@ int main(int argc, char **argv)
 			if (opt.size % page)
 				die(EXIT_USAGE, "size %zu is not a multiple of the page size (%ld)",
 				    opt.size, page);
-			if (opt.size / page > TEST_DMABUF_MAX_PAGES)
-				die(EXIT_USAGE, "size %zu is over the test exporter's %d pages (%ld bytes)",
-				    opt.size, TEST_DMABUF_MAX_PAGES,
-				    TEST_DMABUF_MAX_PAGES * page);
 			break;
 		case 'n':
 			errno = 0;
@@ -287,6 +353,19 @@ int main(int argc, char **argv)
 		case 'k': opt.keep_going = true; break;
 		case 'r': opt.revoke = true; break;
 		case 'm': opt.mock_domain = true; break;
+		case 'V':
+			opt.vfio = optarg;
+			opt.bar = 2;
+			end = strrchr(optarg, ':');
+			if (end) {
+				*end++ = '\0';
+				errno = 0;
+				n = strtol(end, &end, 10);
+				if (errno || *end || n < 0 || n > 5)
+					die(EXIT_USAGE, "--vfio CDEV:BAR: BAR is 0 to 5");
+				opt.bar = n;
+			}
+			break;
 		case 'H': opt.hold = true; break;
 		case 'x': opt.exit_without_unmap = opt.hold = true; break;
 		case 'q': pin_quiet = true; break;
@@ -298,10 +377,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!opt.vfio && opt.size / page > TEST_DMABUF_MAX_PAGES)
+		die(EXIT_USAGE, "size %zu is over the test exporter's %d pages (%ld bytes)",
+		    opt.size, TEST_DMABUF_MAX_PAGES, TEST_DMABUF_MAX_PAGES * page);
+	if (opt.vfio && (opt.revoke || opt.mock_domain))
+		die(EXIT_USAGE, "--revoke and --mock-domain are for the test exporter, not --vfio");
 
 	iommufd_open();
 	if (opt.mock_domain)
 		mock_domain();
+	if (opt.vfio)
+		vfio_open();
 
 	maps = calloc(opt.count, sizeof(*maps));
 	if (!maps)
@@ -310,7 +396,7 @@ int main(int argc, char **argv)
 		struct mapping *m = &maps[i];
 		int ret;
 
-		m->dmabuf = dmabuf_get(opt.size);
+		m->dmabuf = opt.vfio ? vfio_dmabuf_get(opt.size) : dmabuf_get(opt.size);
 		ret = map_file(m);
 		if (!ret) {
 			mapped++;
@@ -342,6 +428,8 @@ int main(int argc, char **argv)
 		_exit(status ?: refused ? EXIT_REFUSED : 0);
 	unmap_all(maps);
 	free(maps);
+	if (vfio_fd >= 0)
+		close(vfio_fd);
 	close(iommufd);
 	return status ?: refused ? EXIT_REFUSED : 0;
 }
