@@ -9,6 +9,7 @@
 #   kernel/build.sh checkpatch checkpatch --strict on every patch of the series
 #   kernel/build.sh each       build every patch on its own, with W=1 and sparse
 #   kernel/build.sh uml        the UML kernel of the KUnit suites that run on UML (TTM's)
+#   kernel/build.sh squash     squash fixup! commits without touching the tree's files
 #
 # KVER=7.3 (the default) is the mainline series, kernel/patches, on Debian's
 # linux-source-7.3 (trixie-backports). KVER=6.12 is the LTS backport,
@@ -298,6 +299,37 @@ cmd_bzimage() {
 	log "built ${obj#"$top"/}/arch/x86/boot/bzImage"
 }
 
+# Squash the tree's "fixup!" and "squash!" commits into the patches they
+# name, as "git rebase -i --autosquash" would, but in a worktree of its own:
+# a rebase in the tree itself rewinds every file the series touches and so
+# makes kbuild rebuild most of the kernel. The tree's files stay as they are
+# (the result has the same tree); only its branch moves.
+cmd_squash() {
+	local wt=$top/build/squash-$kver old new
+	old=$(git_ rev-parse HEAD)
+	[ "$(git_ symbolic-ref -q HEAD)" = refs/heads/dmabuf ] ||
+		die "${src#"$top"/} is not on branch dmabuf"
+	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
+		die "${src#"$top"/} has uncommitted changes: commit them first"
+	git_ log --format=%s base..HEAD | grep -qE '^(fixup|squash)! ' ||
+		{ log "nothing to squash"; return 0; }
+	rm -rf "$wt"
+	git_ worktree prune
+	git_ worktree add -q --detach "$wt" "$old"
+	if ! GIT_SEQUENCE_EDITOR=true GIT_EDITOR=true git -C "$wt" -c user.name="dmabuf build" \
+		-c user.email=build@localhost rebase -q -i --autosquash base; then
+		git -C "$wt" rebase --abort 2>/dev/null
+		git_ worktree remove --force "$wt"
+		die "the fixups do not squash cleanly: squash them by hand"
+	fi
+	new=$(git -C "$wt" rev-parse HEAD)
+	git_ worktree remove --force "$wt"
+	[ "$(git_ rev-parse "$new^{tree}")" = "$(git_ rev-parse "$old^{tree}")" ] ||
+		die "squashing changed the tree: left as it was"
+	git_ update-ref -m "squash fixups" refs/heads/dmabuf "$new" "$old"
+	log "squashed: $(git_ rev-list --count base..dmabuf) patches"
+}
+
 # KUnit suites that run on UML, as their subsystem intends: TTM's (with the
 # series' tests of the pools of TTM placements) "depends on UML ||
 # COMPILE_TEST", since no other TTM driver may be loaded while they run.
@@ -341,8 +373,15 @@ series_config() {
 	[ -z "$missing" ] || die "series.config: options did not stick: $missing"
 }
 
+# The warnings and errors of a W=1/sparse build log, without line numbers,
+# so that a patch's are told from those its files had before it.
+warnings() {
+	grep -E 'warning:|error:' | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' || true
+}
+
 cmd_each() {
-	local tip commits c objs out mrc nosparse rc=0 n=0 logf=$top/build/each-$kver.log
+	local tip commits c objs out mrc nosparse new_warnings base rc=0 n=0
+	local logf=$top/build/each-$kver.log
 	local sobj=$top/build/obj-series-$kver
 	tip=$(git_ rev-parse HEAD)
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
@@ -384,7 +423,20 @@ cmd_each() {
 			if grep -q 'sparse is not available or not up to date' <<< "$out"; then
 				nosparse=1
 			fi
-			if [ "$mrc" != 0 ] || grep -E 'warning:|error:' <<< "$out"; then
+			new_warnings=$(warnings <<< "$out")
+			if [ "$mrc" = 0 ] && [ -n "$new_warnings" ]; then
+				# Only what the patch adds: the files it touches may
+				# have warnings of their own upstream (vfio_pci_core.c
+				# has sparse's). Compare with the files before it.
+				git_ checkout -q "$c~1"
+				base=$(make -C "$src" O="$sobj" CC="$cc" W=1 C=2 CHECK="$sparse" \
+					-k "${objs[@]}" 2>&1 | warnings)
+				git_ checkout -q "$c"
+				new_warnings=$(comm -23 <(sort -u <<< "$new_warnings") \
+					<(sort -u <<< "$base"))
+			fi
+			if [ "$mrc" != 0 ] || [ -n "$new_warnings" ]; then
+				printf '%s\n' "$new_warnings" >&2
 				log "patch $n has W=1 or sparse warnings or errors: $(git_ log -1 --format=%s "$c")"
 				rc=1
 				continue
@@ -420,5 +472,6 @@ reset) [ -d "$src/.git" ] || new_tree; apply_series ;;
 checkpatch) cmd_tree; cmd_checkpatch ;;
 each) cmd_tree; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_each ;;
 uml) cmd_uml ;;
-*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, each, uml" ;;
+squash) cmd_squash ;;
+*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, each, uml, squash" ;;
 esac

@@ -5,9 +5,8 @@
 # binds the device's cdev to an iommufd, exports slices of BAR 2 as dma-bufs
 # (VFIO_DEVICE_FEATURE_DMA_BUF) and maps them into the IOAS with
 # IOMMU_IOAS_MAP_FILE, which pins them until the mapping goes. vfio-pci
-# charges them to the BAR's pool, "vfio/<device>/bar2", registered at the
-# BAR's first export and unregistered when the device is closed. TAP on
-# stdout.
+# charges them to the BAR's pool, "vfio/<device>/bar2", registered while
+# the device is bound to vfio-pci. TAP on stdout.
 set -u
 . "$(dirname "$0")/lib.sh"
 PIN=$top/build/bin/iommufd-pin	# what lib.sh's pin and hold run
@@ -36,19 +35,24 @@ bind_vfio() {
 	[ -c "$CDEV" ] || return 2
 }
 
-# The pool is listed while the device is open or pins are charged.
+# The BAR's pool is listed while the device is bound to vfio-pci.
 listed() { grep -q "^$POOL " "$CGROOT/dmabuf.capacity"; }
 
+# Unbind the device from vfio-pci and bind it again.
+rebind() {
+	echo "$BDF" > /sys/bus/pci/drivers/vfio-pci/unbind || return 1
+	listed && fail "$POOL still listed after the device left vfio-pci" && return 1
+	echo "$BDF" > /sys/bus/pci/drivers_probe || return 1
+	CDEV=/dev/vfio/devices/$(ls "/sys/bus/pci/devices/$BDF/vfio-dev" | head -1)
+	[ -c "$CDEV" ] || fail "no vfio cdev after binding $BDF again"
+}
+
 t_capacity() {
+	expect_file "$CGROOT" dmabuf.capacity "$POOL" $M4 || return 1
 	mkcg $T/a
 	local a=$CGROOT/$T/a
-	listed && fail "$POOL listed before the BAR was exported" && return 1
-	hold h "$a" --vfio "$CDEV" -z 1M || return 1
-	expect_file "$CGROOT" dmabuf.capacity "$POOL" $M4 || return 1
-	release h
-	expect "exit status of the holder" "$status" 0 || return 1
-	listed && fail "$POOL still listed after the device was closed" && return 1
-	return 0
+	expect_file "$a" dmabuf.pinned.max "$POOL" max &&
+	expect_file "$a" dmabuf.pinned.current "$POOL" 0
 }
 
 t_charged() {
@@ -59,39 +63,38 @@ t_charged() {
 	expect_file "$a" dmabuf.pinned.current "$POOL" $M2 &&
 	expect_file "$CGROOT/$T" dmabuf.pinned.current "$POOL" $M2 &&
 	expect_file "$a" dmabuf.pinned.stat "$POOL" "pins=2 refused=0 registered=1" || return 1
-	# The old catch-all pool of vfio-pci's dma-bufs is not charged.
+	# vfio-pci's exporter-wide pool, the fallback, is not charged.
 	if grep -q "^vfio_pci_core " "$a/dmabuf.pinned.current"; then
 		expect_file "$a" dmabuf.pinned.current vfio_pci_core 0 || return 1
 	fi
 	release h
-	expect "exit status of the holder" "$status" 0 || return 1
-	# The device is closed: the pool drained and went from the files.
-	listed && fail "$POOL still listed after the device was closed" && return 1
-	return 0
+	expect "exit status of the holder" "$status" 0 &&
+	expect_file "$a" dmabuf.pinned.current "$POOL" 0 &&
+	expect_file "$a" dmabuf.pinned.peak "$POOL" $M2 &&
+	expect_file "$a" dmabuf.pinned.stat "$POOL" "pins=0 refused=0 registered=1"
 }
 
-# Limits follow the pool's name: one set while the BAR is exported applies
-# again when the device is opened and the BAR exported anew.
+# A limit set before anything is exported refuses the mapping over it, and
+# survives the device leaving vfio-pci and coming back (limits follow the
+# pool's name).
 t_limit_refuses() {
 	mkcg $T/a
 	local a=$CGROOT/$T/a
-	hold h0 "$a" --vfio "$CDEV" -z 1M || return 1
 	echo "$POOL 2M" > "$a/dmabuf.pinned.max" ||
 		fail "writing '$POOL 2M' to dmabuf.pinned.max failed" || return 1
-	release h0
-	listed && fail "$POOL still listed after the device was closed" && return 1
 	hold h "$a" --vfio "$CDEV" -z 1M -n 3 || return 1
 	grep -q '^map 2: ok' "${held_out[h]}" || fail "map 2 not ok: $(cat "${held_out[h]}")" || return 1
 	grep -q '^map 3: refused: EAGAIN' "${held_out[h]}" ||
 		fail "map 3 not refused with EAGAIN: $(cat "${held_out[h]}")" || return 1
-	expect_file "$a" dmabuf.pinned.max "$POOL" $M2 &&
 	expect_file "$a" dmabuf.pinned.current "$POOL" $M2 &&
 	expect_file "$a" dmabuf.pinned.events "$POOL" max=1 &&
 	expect_file "$a" dmabuf.pinned.stat "$POOL" "pins=2 refused=1 registered=1" || return 1
 	tell h unmap '^unmapped 2 mappings' || return 1
 	expect_file "$a" dmabuf.pinned.current "$POOL" 0 || return 1
 	release h
-	expect "exit status of 3 maps under 2M" "$status" 3
+	expect "exit status of 3 maps under 2M" "$status" 3 || return 1
+	rebind || return 1
+	expect_file "$a" dmabuf.pinned.max "$POOL" $M2
 }
 
 t_exit_without_unmap() {
@@ -100,9 +103,9 @@ t_exit_without_unmap() {
 	hold h "$a" --vfio "$CDEV" -z 2M -x || return 1
 	expect_file "$a" dmabuf.pinned.current "$POOL" $M2 || return 1
 	release h
-	expect "exit status of the holder" "$status" 0 || return 1
-	listed && fail "$POOL still listed after the holder exited" && return 1
-	return 0
+	expect "exit status of the holder" "$status" 0 &&
+	expect_file "$a" dmabuf.pinned.current "$POOL" 0 &&
+	expect_file "$a" dmabuf.pinned.stat "$POOL" "pins=0 refused=0 registered=1"
 }
 
 # tell NAME COMMAND PATTERN: send COMMAND to the holder NAME's stdin and
@@ -135,10 +138,10 @@ esac
 echo "+dmabuf" > "$CGROOT/cgroup.subtree_control"
 mkdir -p "$CGROOT/$T"
 
-run_test "a BAR's pool is listed, with the BAR's size, while its dma-bufs are in use" t_capacity
+run_test "a BAR's pool is listed, with the BAR's size, while the device is bound to vfio-pci" t_capacity
 run_test "IOAS mappings of BAR dma-bufs are charged to the BAR's pool up the tree" t_charged
-run_test "a limit on a BAR's pool survives the device's close and refuses with EAGAIN" t_limit_refuses
-run_test "exiting without unmapping uncharges and unregisters the pool" t_exit_without_unmap
+run_test "a limit set before the first export refuses with EAGAIN and survives a rebind" t_limit_refuses
+run_test "exiting without unmapping uncharges" t_exit_without_unmap
 
 rmdir "$CGROOT/$T" 2>/dev/null
 tap_done
