@@ -99,6 +99,21 @@ hold() {
 	fail "dmabuf-pin $* did not get to hold its MRs"
 }
 
+# tell NAME COMMAND PATTERN: send COMMAND to the holder NAME's stdin and
+# wait until its output has a line matching PATTERN.
+tell() {
+	# A write to the fifo of a holder that is gone would kill us (SIGPIPE).
+	kill -0 "${held_pid[$1]}" 2>/dev/null ||
+		fail "the holder exited before '$2': $(cat "${held_out[$1]}")" || return 1
+	echo "$2" >&"${held_fd[$1]}" || fail "cannot write to holder $1" || return 1
+	for _ in $(seq 1 600); do
+		grep -q "$3" "${held_out[$1]}" && return 0
+		kill -0 "${held_pid[$1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "no '$3' from the holder after '$2': $(cat "${held_out[$1]}")"
+}
+
 release() {
 	local name=$1 fd=${held_fd[$1]}
 	[ -n "$fd" ] || return 0

@@ -16,21 +16,6 @@ M2=2097152
 M4=4194304
 T=dmabuf_iommufd	# the tests' parent cgroup
 
-# tell NAME COMMAND PATTERN: send COMMAND to the holder NAME's stdin and
-# wait until its output has a line matching PATTERN.
-tell() {
-	# A write to the fifo of a holder that is gone would kill us (SIGPIPE).
-	kill -0 "${held_pid[$1]}" 2>/dev/null ||
-		fail "the holder exited before '$2': $(cat "${held_out[$1]}")" || return 1
-	echo "$2" >&"${held_fd[$1]}" || fail "cannot write to holder $1" || return 1
-	for _ in $(seq 1 600); do
-		grep -q "$3" "${held_out[$1]}" && return 0
-		kill -0 "${held_pid[$1]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "no '$3' from the holder after '$2': $(cat "${held_out[$1]}")"
-}
-
 t_charged() {
 	mkcg $T/a
 	local a=$CGROOT/$T/a root_before root_held

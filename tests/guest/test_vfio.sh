@@ -108,20 +108,6 @@ t_exit_without_unmap() {
 	expect_file "$a" dmabuf.pinned.stat "$POOL" "pins=0 refused=0 registered=1"
 }
 
-# tell NAME COMMAND PATTERN: send COMMAND to the holder NAME's stdin and
-# wait until its output has a line matching PATTERN.
-tell() {
-	kill -0 "${held_pid[$1]}" 2>/dev/null ||
-		fail "the holder exited before '$2': $(cat "${held_out[$1]}")" || return 1
-	echo "$2" >&"${held_fd[$1]}" || fail "cannot write to holder $1" || return 1
-	for _ in $(seq 1 600); do
-		grep -q "$3" "${held_out[$1]}" && return 0
-		kill -0 "${held_pid[$1]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "no '$3' from the holder after '$2': $(cat "${held_out[$1]}")"
-}
-
 case $(uname -r) in
 [1-6].*) skip_all "vfio-pci BAR tests" "vfio-pci exports BARs as dma-bufs from Linux 6.19 on" ;;
 esac
