@@ -127,6 +127,23 @@ static void mock_domain(void)
 	    cmd.mock_domain.out_idev_id);
 }
 
+/* Whether @fd is a dma-buf: its fdinfo names an exporter. */
+static bool is_dmabuf(int fd)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "exp_name:", 9);
+	fclose(f);
+	return found;
+}
+
 static int dmabuf_get(size_t size)
 {
 	struct iommu_test_cmd cmd = {
@@ -140,6 +157,10 @@ static int dmabuf_get(size_t size)
 	if (fd < 0)
 		die(EXIT_FAIL, "IOMMU_TEST_OP_DMABUF_GET of %zu bytes: %s%s", size,
 		    strerror(errno), test_cmd_hint(errno));
+	/* 7.3 before the series' fix returned 0, and stdin got mapped. */
+	if (!is_dmabuf(fd))
+		die(EXIT_FAIL, "IOMMU_TEST_OP_DMABUF_GET returned fd %d, which is not a dma-buf (a kernel without \"iommufd/selftest: Return the dma-buf's fd\")",
+		    fd);
 	return fd;
 }
 
@@ -190,6 +211,9 @@ static int vfio_dmabuf_get(size_t size)
 	if (fd < 0)
 		die(EXIT_FAIL, "VFIO_DEVICE_FEATURE_DMA_BUF of BAR %u, %zu bytes at %#" PRIx64 ": %s",
 		    opt.bar, size, bar_offset, strerror(errno));
+	if (!is_dmabuf(fd))
+		die(EXIT_FAIL, "VFIO_DEVICE_FEATURE_DMA_BUF returned fd %d, which is not a dma-buf",
+		    fd);
 	bar_offset += size;
 	return fd;
 }
