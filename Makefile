@@ -87,7 +87,7 @@ test-bins: deps
 	git -C $(BUILD)/linux-7.3 show dmabuf:lib/test_dmabuf_dev_uapi.h > $(IOMMUFD_INC)/lib/test_dmabuf_dev_uapi.h
 	gcc -Wall -Wextra -O2 -I$(IOMMUFD_INC) -o $(BIN)/dmabuf-pin tests/pin/dmabuf-pin.c -libverbs
 	git -C $(BUILD)/linux-7.3 show dmabuf:include/uapi/linux/iommufd.h > $(IOMMUFD_INC)/linux/iommufd.h
-	git -C $(BUILD)/linux-7.3 show dmabuf:include/uapi/linux/vfio.h | \
+	set -o pipefail; git -C $(BUILD)/linux-7.3 show dmabuf:include/uapi/linux/vfio.h | \
 		sed -E 's/([[:space:](])__user[[:space:]]/\1/g' > $(IOMMUFD_INC)/linux/vfio.h
 	gcc -Wall -Wextra -O2 -I$(IOMMUFD_INC) -I$(BUILD)/linux-7.3/drivers/iommu/iommufd \
 		-o $(BIN)/iommufd-pin tests/pin/iommufd-pin.c

@@ -177,9 +177,13 @@ kunit_tests() {	# kunit_tests NAME
 # among them. The mainline series only: the backport has no TTM pools.
 if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
 	echo "== host: KUnit on UML (kernel/configs/kunit-uml.kunitconfig, build/kunit-uml-7.3)"
+	uml_rc=0
 	python3 "$ksrc/tools/testing/kunit/kunit.py" exec --build_dir="$top/build/kunit-uml-7.3" \
-		--json="$out/kunit-uml.json" > "$out/kunit-uml.txt" 2>&1
+		--json="$out/kunit-uml.json" > "$out/kunit-uml.txt" 2>&1 || uml_rc=$?
 	kunit_tap "$out/kunit-uml.json" "7.3 uml" > "$out/kunit-uml.tap"
+	# A failed test is in the TAP; a crash or a suite that never ran is not.
+	[ "$uml_rc" = 0 ] || grep -q '^not ok' "$out/kunit-uml.tap" ||
+		result fail "[7.3 uml] kunit.py exec: status $uml_rc (see build/check/kunit-uml.txt)"
 	cat "$out/kunit-uml.tap"
 	count_tap "$out/kunit-uml.tap"
 	grep -q "kunit ttm_pin_pool\." "$out/kunit-uml.tap" ||

@@ -105,7 +105,8 @@ tell() {
 	# A write to the fifo of a holder that is gone would kill us (SIGPIPE).
 	kill -0 "${held_pid[$1]}" 2>/dev/null ||
 		fail "the holder exited before '$2': $(cat "${held_out[$1]}")" || return 1
-	echo "$2" >&"${held_fd[$1]}" || fail "cannot write to holder $1" || return 1
+	# From a subshell: a holder that died in between must not take us along.
+	( echo "$2" >&"${held_fd[$1]}" ) 2>/dev/null || fail "cannot write to holder $1" || return 1
 	for _ in $(seq 1 600); do
 		grep -q "$3" "${held_out[$1]}" && return 0
 		kill -0 "${held_pid[$1]}" 2>/dev/null || break
@@ -117,7 +118,7 @@ tell() {
 release() {
 	local name=$1 fd=${held_fd[$1]}
 	[ -n "$fd" ] || return 0
-	echo release >&"$fd" 2>/dev/null
+	( echo release >&"$fd" ) 2>/dev/null
 	exec {fd}>&-
 	wait "${held_pid[$name]}"
 	status=$?

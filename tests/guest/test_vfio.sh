@@ -11,7 +11,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 PIN=$top/build/bin/iommufd-pin	# what lib.sh's pin and hold run
 
-M1=1048576
 M2=2097152
 M4=4194304
 T=dmabuf_vfio	# the tests' parent cgroup
@@ -41,8 +40,12 @@ listed() { grep -q "^$POOL " "$CGROOT/dmabuf.capacity"; }
 # Unbind the device from vfio-pci and bind it again.
 rebind() {
 	echo "$BDF" > /sys/bus/pci/drivers/vfio-pci/unbind || return 1
-	listed && fail "$POOL still listed after the device left vfio-pci" && return 1
+	if listed; then
+		fail "$POOL still listed after the device left vfio-pci"
+		return 1
+	fi
 	echo "$BDF" > /sys/bus/pci/drivers_probe || return 1
+	listed || fail "$POOL not listed after the device came back to vfio-pci" || return 1
 	CDEV=/dev/vfio/devices/$(ls "/sys/bus/pci/devices/$BDF/vfio-dev" | head -1)
 	[ -c "$CDEV" ] || fail "no vfio cdev after binding $BDF again"
 }
@@ -130,4 +133,8 @@ run_test "a limit set before the first export refuses with EAGAIN and survives a
 run_test "exiting without unmapping uncharges" t_exit_without_unmap
 
 rmdir "$CGROOT/$T" 2>/dev/null
+# Give the device back: later tests must not see its pools.
+echo "$BDF" > /sys/bus/pci/drivers/vfio-pci/unbind
+echo > "/sys/bus/pci/devices/$BDF/driver_override"
+echo "$BDF" > /sys/bus/pci/drivers_probe 2>/dev/null
 tap_done

@@ -183,7 +183,8 @@ static void vfio_open(void)
 		die(EXIT_FAIL, "%s: %s (the device's cdev: bind it to vfio-pci, CONFIG_VFIO_DEVICE_CDEV)",
 		    opt.vfio, strerror(errno));
 	if (ioctl(vfio_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
-		die(EXIT_FAIL, "VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(errno));
+		die(EXIT_FAIL, "VFIO_DEVICE_BIND_IOMMUFD: %s%s", strerror(errno),
+		    errno == EPERM ? " (the device's MSIs are not isolated: interrupt remapping, or iommufd.allow_unsafe_interrupts=1)" : "");
 	if (ioctl(vfio_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
 		die(EXIT_FAIL, "VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", strerror(errno));
 	say("vfio: %s bound as device %u, attached to IOAS %u\n", opt.vfio,
@@ -312,12 +313,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: iommufd-pin [OPTIONS]\n"
-"Map dma-bufs of iommufd's test exporter into an IOAS with IOMMU_IOAS_MAP_FILE:\n"
-"each mapping is a pin, charged by the dmabuf cgroup controller to this\n"
-"process's cgroup (pool \"iommufd\"). Needs CONFIG_IOMMUFD_TEST.\n"
+"Map dma-bufs into an IOAS with IOMMU_IOAS_MAP_FILE: each mapping is a pin,\n"
+"charged by the dmabuf cgroup controller to this process's cgroup. The\n"
+"dma-bufs come from iommufd's test exporter (pool \"iommufd\", needs\n"
+"CONFIG_IOMMUFD_TEST), or with --vfio from a PCI BAR (pool \"vfio/DEV/barN\").\n"
 "\n"
 "  -z, --size SIZE      size of each dma-buf: bytes or K/M, a multiple of the\n"
-"                       page size, at most 512 pages (default 2M)\n"
+"                       page size, at most 512 pages from the test exporter\n"
+"                       (default 2M)\n"
 "  -n, --count N        map N dma-bufs, one mapping each (default 1)\n"
 "  -k, --keep-going     go on mapping after a refusal\n"
 "  -r, --revoke         revoke each dma-buf right after mapping it\n"
@@ -380,14 +383,11 @@ int main(int argc, char **argv)
 		case 'V':
 			opt.vfio = optarg;
 			opt.bar = 2;
+			/* A ":N" at the end (N a BAR, 0 to 5) picks the BAR. */
 			end = strrchr(optarg, ':');
-			if (end) {
-				*end++ = '\0';
-				errno = 0;
-				n = strtol(end, &end, 10);
-				if (errno || *end || n < 0 || n > 5)
-					die(EXIT_USAGE, "--vfio CDEV:BAR: BAR is 0 to 5");
-				opt.bar = n;
+			if (end && end[1] >= '0' && end[1] <= '5' && !end[2]) {
+				opt.bar = end[1] - '0';
+				*end = '\0';
 			}
 			break;
 		case 'H': opt.hold = true; break;
