@@ -299,11 +299,11 @@ cmd_bzimage() {
 	log "built ${obj#"$top"/}/arch/x86/boot/bzImage"
 }
 
-# Squash the tree's "fixup!" and "squash!" commits into the patches they
-# name, as "git rebase -i --autosquash" would, but in a worktree of its own:
-# a rebase in the tree itself rewinds every file the series touches and so
-# makes kbuild rebuild most of the kernel. The tree's files stay as they are
-# (the result has the same tree); only its branch moves.
+# Squash the tree's "fixup!", "amend!" and "squash!" commits into the
+# patches they name, as "git rebase -i --autosquash" would, but in a worktree
+# of its own: a rebase in the tree itself rewinds every file the series
+# touches and so makes kbuild rebuild most of the kernel. The tree's files
+# stay as they are (the result has the same tree); only its branch moves.
 cmd_squash() {
 	local wt=$top/build/squash-$kver old new
 	old=$(git_ rev-parse HEAD)
@@ -311,7 +311,7 @@ cmd_squash() {
 		die "${src#"$top"/} is not on branch dmabuf"
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
 		die "${src#"$top"/} has uncommitted changes: commit them first"
-	git_ log --format=%s base..HEAD | grep -qE '^(fixup|squash)! ' ||
+	git_ log --format=%s base..HEAD | grep -qE '^(fixup|squash|amend)! ' ||
 		{ log "nothing to squash"; return 0; }
 	rm -rf "$wt"
 	git_ worktree prune
