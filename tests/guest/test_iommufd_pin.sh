@@ -83,22 +83,10 @@ t_exit_without_unmap() {
 }
 
 case $(uname -r) in
-[1-6].*)
-	skip "iommufd pin tests" "iommufd imports dma-bufs from Linux 6.19 on (this is $(uname -r))"
-	tap_done
-	exit
-	;;
+[1-6].*) skip_all "iommufd pin tests" "iommufd imports dma-bufs from Linux 6.19 on (this is $(uname -r))" ;;
 esac
-if [ ! -e /dev/iommu ]; then
-	skip "iommufd pin tests" "no /dev/iommu (CONFIG_IOMMUFD)"
-	tap_done
-	exit
-fi
-if ! grep -qw dmabuf "$CGROOT/cgroup.controllers"; then
-	skip "iommufd pin tests" "no dmabuf controller"
-	tap_done
-	exit
-fi
+[ -e /dev/iommu ] || skip_all "iommufd pin tests" "no /dev/iommu (CONFIG_IOMMUFD)"
+grep -qw dmabuf "$CGROOT/cgroup.controllers" || skip_all "iommufd pin tests" "no dmabuf controller"
 # The pool exists once the exporter made a buffer: make one, so that the
 # tests can set limits on it.
 if ! out=$("$PIN" -q -z 4K 2>&1); then
