@@ -6,6 +6,7 @@
 #   make demo      boot the 7.3 kernel (KVER=6.12: the LTS backport) and show
 #                  the controller at work
 #   make bench     the controller's cost on the RDMA pin path, both kernels
+#   make stress    a 10-minute torture run in the VM (STRESS_SECONDS, KVER)
 #   make export    write build/linux-$(KVER)'s commits back to its series
 #
 # KVER=7.3 (default) is the mainline series (kernel/patches) on Debian's
@@ -33,7 +34,7 @@ DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: systemd systemd-test systemd-deb systemd-export
-.PHONY: all deps kernels kernel kunit-uml tree selftests test-bins dmabufctl install check demo bench bench-kernel export checkpatch check-series clean
+.PHONY: all deps kernels kernel kunit-uml tree selftests test-bins dmabufctl install check demo stress bench bench-kernel export checkpatch check-series clean
 
 all: kernels dmabufctl test-bins
 
@@ -107,6 +108,11 @@ check: kernels kunit-uml selftests test-bins dmabufctl systemd
 
 demo: kernel test-bins dmabufctl
 	KVER=$(KVER) tests/demo.sh
+
+# A torture run in the VM on the debug kernel (KVER, default 7.3), two CPUs,
+# STRESS_SECONDS (default 600): tests/stress.sh, tests/guest/stress.sh.
+stress: kernel selftests test-bins
+	KVER=$(KVER) tests/stress.sh
 
 # The cost of the controller on the pin path, on kernels without KASAN
 # and lockdep (build/obj-bench-$(KVER)).

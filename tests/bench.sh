@@ -9,6 +9,14 @@
 # drown the figures). A benchmark, not a test: it prints figures, it does
 # not judge them.
 #
+# Then the KUnit microbenchmark (cgroup_dmabuf.dmabuf_bench_scaling) on the
+# debug test kernel of the same version (BENCH_DEBUG_KERNEL, default
+# build/obj-NAME), with two guest CPUs: charges per second into one cgroup
+# on one CPU, into two cgroups on two CPUs, and into two cgroups under one
+# parent. It runs on wall-clock time with multi-threaded TCG, so the host
+# must be idle for the scaling to mean anything; KASAN and lockdep inflate
+# the cost of each charge, not the ratio.
+#
 # Guest time runs on QEMU's instruction counter (-icount shift=0: one
 # nanosecond per guest instruction), so ops/s measure the guest instructions
 # of a registration, not the host's load: with wall-clock time, TCG's
@@ -31,6 +39,16 @@ run() {	# run NAME EXTRA_APPEND
 run on ""
 run off "cgroup_disable=dmabuf"
 
+debug_kernel=${BENCH_DEBUG_KERNEL:-$top/build/obj-$name/arch/x86/boot/bzImage}
+if [ -f "$debug_kernel" ]; then
+	VM_QEMU_ARGS= "$top/tests/vm/run" --kernel "$debug_kernel" --smp 2 \
+		--append "kunit.filter_glob=cgroup_dmabuf.dmabuf_bench_scaling" \
+		--log "$out/kunit-console.log" --out "$out/kunit" -- true > /dev/null
+	scaling=$(grep -o 'charge+uncharge of 4K.*' "$out/kunit-console.log" || true)
+else
+	scaling="no debug kernel at ${debug_kernel#"$top"/}: make kernels"
+fi
+
 python3 - "$out/on.txt" "$out/off.txt" "$name" <<'PY'
 import re, statistics, sys
 def load(p):
@@ -49,3 +67,5 @@ for d in sorted(on):
     cost = (off[d] - on[d]) / off[d] * 100
     print("| %d | %.0f | %.0f | %+.2f %% |" % (d, on[d], off[d], cost))
 PY
+echo
+echo "KUnit microbenchmark, debug kernel, 2 CPUs: ${scaling:-did not run (see ${out#"$top"/}/kunit-console.log)}"

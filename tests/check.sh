@@ -14,8 +14,10 @@
 #    tests/guest/test_systemd.sh.
 # 5. On the host, 7.3: the KUnit suites that run on UML (TTM's), built by
 #    kernel/build.sh uml.
-# The boots run two at a time (CHECK_JOBS=N to change it), on one guest CPU
-# each. Test names carry the kernel: "[7.3] ...", "[6.12] ...".
+# 6. For each kernel, a short torture run (tests/guest/stress.sh, 90 s; make
+#    stress runs the long one) booted with kmemleak=on.
+# The boots run two at a time (CHECK_JOBS=N to change it), on two guest CPUs
+# each (CHECK_SMP=N). Test names carry the kernel: "[7.3] ...", "[6.12] ...".
 # The run fails when a test fails, when nothing ran, or when the VM runner
 # reports a timeout, a panic or a kernel splat (lockdep, KASAN, WARN).
 # Logs stay in build/check/.
@@ -110,7 +112,7 @@ vm_run() {
 	read -ra cmd <<< "$script"	# SCRIPT [ARGS]: words
 	echo "$kver ${append:-} ${script#"$top"/} $*" > "$out/$name.what"
 	"$top/tests/vm/run" --kernel "$top/build/obj-$kver/arch/x86/boot/bzImage" \
-		--append "$append" --log "$out/$name.console.log" \
+		--smp "${CHECK_SMP:-2}" --append "$append" --log "$out/$name.console.log" \
 		--out "$out/$name.vm" "$@" -- "${cmd[@]}" > "$out/$name.tap" 2> "$out/$name.err"
 	echo $? > "$out/$name.rc"
 }
@@ -193,8 +195,8 @@ fi
 # The boots: both kernels (KUnit runs at the first boot; the second has the
 # controller disabled), and systemd as PID 1 on the mainline kernel.
 # CHECK_KVERS=7.3 limits the run to one kernel. They run in CHECK_JOBS lanes
-# (default 2: QEMU's TCG runs a one-CPU guest on one host thread, so two
-# boots use this machine's two cores), the longest boots first, each lane
+# (default 2: most of the time one guest CPU is busy, on one host thread,
+# so two boots use this machine's two cores), the longest boots first, each lane
 # taking the next boot when it is free; results are reported in order.
 boots=()
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
@@ -209,6 +211,9 @@ if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
 	# The systemd series: the patched systemd (make systemd) as PID 1.
 	boots+=("systemd|7.3|kunit.enable=0|$top/tests/guest/run-all systemd|--systemd $top/build/systemd/obj/systemd")
 fi
+for kver in ${CHECK_KVERS:-7.3 6.12}; do
+	boots+=("stress-$kver|$kver|kmemleak=on kunit.enable=0|env STRESS_SECONDS=${CHECK_STRESS_SECONDS:-90} STRESS_WRITES=0 $top/tests/guest/stress.sh|--timeout 1200")
+done
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
 	boots+=("disabled-$kver|$kver|cgroup_disable=dmabuf kunit.enable=0|$top/tests/guest/test_disabled.sh")
 done

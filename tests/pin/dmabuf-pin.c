@@ -77,7 +77,12 @@ static struct {
 	bool rdma_write;
 	bool no_mr;
 	long loop;
+	double churn;
+	const char *sources;
+	const char *stats;
+	bool fail_injected;
 } opt = {
+	.sources = "udmabuf",
 	.source = "udmabuf",
 	.size = 4 << 20,
 	.count = 1,
@@ -86,94 +91,148 @@ static struct {
 static struct ibv_context *ctx;
 static struct ibv_pd *pd;
 
-/* dma-buf sources */
+/*
+ * dma-buf sources. Each returns 0, or -errno with buf_error saying what
+ * failed: the normal modes die with it, --churn counts it.
+ */
+static char buf_error[320];
 
-static void buf_udmabuf(struct buf *b)
+static int buf_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int buf_fail(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf_error, sizeof(buf_error), fmt, ap);
+	va_end(ap);
+	return -err;
+}
+
+static int buf_udmabuf(struct buf *b)
 {
 	struct udmabuf_create create = { 0 };
-	int dev;
+	int dev, ret;
 
 	b->memfd = memfd_create("dmabuf-pin", MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (b->memfd < 0)
-		die(EXIT_FAIL, "memfd_create: %s", strerror(errno));
+		return buf_fail("memfd_create: %s", strerror(errno));
 	if (ftruncate(b->memfd, b->size) ||
-	    fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK))
-		die(EXIT_FAIL, "memfd set-up: %s", strerror(errno));
+	    fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		ret = buf_fail("memfd set-up: %s", strerror(errno));
+		goto err;
+	}
 	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		die(EXIT_FAIL, "/dev/udmabuf: %s", strerror(errno));
+	if (dev < 0) {
+		ret = buf_fail("/dev/udmabuf: %s", strerror(errno));
+		goto err;
+	}
 	create.memfd = b->memfd;
 	create.flags = UDMABUF_FLAGS_CLOEXEC;
 	create.size = b->size;
 	b->fd = ioctl(dev, UDMABUF_CREATE, &create);
 	if (b->fd < 0)
-		die(EXIT_FAIL, "UDMABUF_CREATE of %zu bytes: %s%s", b->size,
-		    strerror(errno), errno == EINVAL ?
-		    " (udmabuf's size_limit_mb is 64 by default)" : "");
+		ret = buf_fail("UDMABUF_CREATE of %zu bytes: %s%s", b->size,
+			       strerror(errno), errno == EINVAL ?
+			       " (udmabuf's size_limit_mb is 64 by default)" : "");
 	close(dev);
+	if (b->fd >= 0)
+		return 0;
+err:
+	close(b->memfd);
+	return ret;
 }
 
-static void buf_heap(struct buf *b, const char *heap)
+static int buf_heap(struct buf *b, const char *heap)
 {
 	struct dma_heap_allocation_data alloc = { 0 };
 	char path[256];
-	int dev;
+	int dev, ret = 0;
 
 	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
 	dev = open(path, O_RDONLY | O_CLOEXEC);
 	if (dev < 0)
-		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+		return buf_fail("%s: %s", path, strerror(errno));
 	alloc.len = b->size;
 	alloc.fd_flags = O_RDWR | O_CLOEXEC;
 	if (ioctl(dev, DMA_HEAP_IOCTL_ALLOC, &alloc))
-		die(EXIT_FAIL, "DMA_HEAP_IOCTL_ALLOC on %s: %s", path,
-		    strerror(errno));
-	b->fd = alloc.fd;
-	b->memfd = -1;
+		ret = buf_fail("DMA_HEAP_IOCTL_ALLOC on %s: %s", path,
+			       strerror(errno));
+	if (!ret)
+		b->fd = alloc.fd;
 	close(dev);
+	return ret;
 }
 
 /* testdev[:N] in the device's memory, testdev-system[:N] in system memory */
-static void buf_testdev(struct buf *b, const char *instance, bool system)
+static int buf_testdev(struct buf *b, const char *instance, bool system)
 {
 	struct dmabuf_testdev_create create = { 0 };
 	char path[64];
+	int ret;
 
 	snprintf(path, sizeof(path), "/dev/dmabuf_testdev%s",
 		 instance ? instance : "0");
 	b->testdev = open(path, O_RDWR | O_CLOEXEC);
 	if (b->testdev < 0)
-		die(EXIT_FAIL, "%s: %s (CONFIG_TEST_DMABUF_DEV)", path,
-		    strerror(errno));
+		return buf_fail("%s: %s (CONFIG_TEST_DMABUF_DEV)", path,
+				strerror(errno));
 	create.size = b->size;
 	create.flags = system ? DMABUF_TESTDEV_CREATE_SYSTEM : 0;
-	if (ioctl(b->testdev, DMABUF_TESTDEV_IOC_CREATE, &create))
-		die(EXIT_FAIL, "DMABUF_TESTDEV_IOC_CREATE of %zu bytes on %s: %s",
-		    b->size, path, strerror(errno));
+	if (ioctl(b->testdev, DMABUF_TESTDEV_IOC_CREATE, &create)) {
+		ret = buf_fail("DMABUF_TESTDEV_IOC_CREATE of %zu bytes on %s: %s",
+			       b->size, path, strerror(errno));
+		close(b->testdev);
+		b->testdev = -1;
+		return ret;
+	}
 	b->fd = create.fd;
 	b->memfd = -1;
+	return 0;
+}
+
+/* A dma-buf of @size bytes from @source; 0 or -errno (see buf_error). */
+static int buf_create_from(struct buf *b, const char *source, size_t size)
+{
+	const char *colon = strchr(source, ':');
+	size_t len = colon ? (size_t)(colon - source) : strlen(source);
+
+	b->size = size;
+	b->map = NULL;
+	b->testdev = -1;
+	b->fd = -1;
+	b->memfd = -1;
+	if ((len == 7 && !strncmp(source, "testdev", 7)) ||
+	    (len == 14 && !strncmp(source, "testdev-system", 14)))
+		return buf_testdev(b, colon ? colon + 1 : NULL, len == 14);
+	if (!strcmp(source, "udmabuf"))
+		return buf_udmabuf(b);
+	if (!strcmp(source, "heap"))
+		return buf_heap(b, "system");
+	if (!strncmp(source, "heap:", 5))
+		return buf_heap(b, source + 5);
+	die(EXIT_USAGE, "unknown source '%s': udmabuf, heap, heap:NAME, testdev[:N] or testdev-system[:N]",
+	    source);
 }
 
 static void buf_create(struct buf *b)
 {
-	const char *colon = strchr(opt.source, ':');
-	size_t len = colon ? (size_t)(colon - opt.source) : strlen(opt.source);
+	if (buf_create_from(b, opt.source, opt.size))
+		die(EXIT_FAIL, "%s", buf_error);
+}
 
-	b->size = opt.size;
+static void buf_close(struct buf *b)
+{
+	if (b->map)
+		munmap(b->map, b->size);
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->memfd >= 0)
+		close(b->memfd);
+	if (b->testdev >= 0)
+		close(b->testdev);
+	b->fd = b->memfd = b->testdev = -1;
 	b->map = NULL;
-	b->testdev = -1;
-	if ((len == 7 && !strncmp(opt.source, "testdev", 7)) ||
-	    (len == 14 && !strncmp(opt.source, "testdev-system", 14)))
-		buf_testdev(b, colon ? colon + 1 : NULL, len == 14);
-	else if (!strcmp(opt.source, "udmabuf"))
-		buf_udmabuf(b);
-	else if (!strcmp(opt.source, "heap"))
-		buf_heap(b, "system");
-	else if (!strncmp(opt.source, "heap:", 5))
-		buf_heap(b, opt.source + 5);
-	else
-		die(EXIT_USAGE, "unknown source '%s': udmabuf, heap, heap:NAME, testdev[:N] or testdev-system[:N]",
-		    opt.source);
 }
 
 static void *buf_map(struct buf *b)
@@ -257,13 +316,18 @@ static int mr_reg(struct mr *mr, struct buf *b)
 	return ret;
 }
 
-static void mr_dereg(struct mr *mr)
+static int mr_destroy(struct mr *mr)
 {
 	struct uverbs_cmd c = { 0 };
-	int ret;
 
 	cmd_attr(&c, UVERBS_ATTR_DESTROY_MR_HANDLE, mr->handle, 0);
-	ret = cmd_run(&c, UVERBS_OBJECT_MR, UVERBS_METHOD_MR_DESTROY);
+	return cmd_run(&c, UVERBS_OBJECT_MR, UVERBS_METHOD_MR_DESTROY);
+}
+
+static void mr_dereg(struct mr *mr)
+{
+	int ret = mr_destroy(mr);
+
 	if (ret)
 		die(EXIT_FAIL, "MR_DESTROY: %s", strerror(-ret));
 }
@@ -556,6 +620,155 @@ static int benchmark(void)
 	return 0;
 }
 
+/*
+ * --churn SECONDS: the worker of make stress (tests/guest/stress.sh). In
+ * rounds until the time is up or SIGTERM: create 1 to 3 dma-bufs of 16K to
+ * 256K from random sources of --sources, register an MR over each, hold them
+ * for up to 10 ms, sometimes revoke the test device's ones, deregister and
+ * close; one round in 50 exits without deregistering instead. Every failure
+ * is counted by its kind; the counts are rewritten to --stats FILE after
+ * each round, so that they survive a SIGKILL. With --fail-injected, the
+ * process marks itself for fault injection (/proc/self/make-it-fail) once
+ * its RDMA device is open.
+ */
+#define CHURN_MAX_BUFS	3
+
+static struct {
+	unsigned long rounds, pins, refused, enomem, nodev, buf_enomem,
+		      buf_gone, revokes, dereg_enomem, errors;
+	char last_error[200];
+} churn_st;
+static int churn_stats_fd = -1;
+
+static void churn_stats(void)
+{
+	char line[512];
+	int n;
+
+	if (churn_stats_fd < 0)
+		return;
+	/* Fixed-width: each write overwrites all of the previous one. */
+	n = snprintf(line, sizeof(line),
+		     "rounds=%-10lu pins=%-10lu refused=%-10lu enomem=%-10lu nodev=%-10lu buf_enomem=%-10lu buf_gone=%-10lu revokes=%-10lu dereg_enomem=%-10lu errors=%-10lu\nlast_error=%-200.200s\n",
+		     churn_st.rounds, churn_st.pins, churn_st.refused,
+		     churn_st.enomem, churn_st.nodev, churn_st.buf_enomem,
+		     churn_st.buf_gone, churn_st.revokes, churn_st.dereg_enomem,
+		     churn_st.errors, churn_st.last_error);
+	if (pwrite(churn_stats_fd, line, n, 0) != n)
+		die(EXIT_FAIL, "writing %s: %s", opt.stats, strerror(errno));
+}
+
+static void churn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void churn_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	churn_st.errors++;
+	va_start(ap, fmt);
+	vsnprintf(churn_st.last_error, sizeof(churn_st.last_error), fmt, ap);
+	va_end(ap);
+	if (!pin_quiet)
+		fprintf(stderr, "dmabuf-pin: %s\n", churn_st.last_error);
+}
+
+static int churn(void)
+{
+	struct buf bufs[CHURN_MAX_BUFS];
+	struct mr mrs[CHURN_MAX_BUFS];
+	char *list, *tok, *sources[16];
+	int nsrc = 0, i, n, ret, fd;
+	double end = now() + opt.churn;
+
+	list = strdup(opt.sources);
+	for (tok = strtok(list, ","); tok && nsrc < 16; tok = strtok(NULL, ","))
+		sources[nsrc++] = tok;
+	if (!nsrc)
+		die(EXIT_USAGE, "--sources needs at least one source");
+	if (opt.stats) {
+		churn_stats_fd = open(opt.stats, O_WRONLY | O_CREAT | O_TRUNC |
+				      O_CLOEXEC, 0644);
+		if (churn_stats_fd < 0)
+			die(EXIT_FAIL, "%s: %s", opt.stats, strerror(errno));
+	}
+	/* The file's page exists before fault injection can fail it. */
+	churn_stats();
+	srandom(getpid() ^ (unsigned int)(now() * 1e6));
+	catch_release_signals();
+	if (opt.fail_injected) {
+		fd = open("/proc/self/make-it-fail", O_WRONLY);
+		if (fd < 0 || write(fd, "1", 1) != 1)
+			die(EXIT_FAIL, "/proc/self/make-it-fail: %s (CONFIG_FAULT_INJECTION)",
+			    strerror(errno));
+		close(fd);
+	}
+
+	while (!released && now() < end) {
+		n = 1 + random() % CHURN_MAX_BUFS;
+		for (i = 0; i < n; i++) {
+			mrs[i].handle = UINT32_MAX;
+			ret = buf_create_from(&bufs[i],
+					      sources[random() % nsrc],
+					      (1 + random() % 16) << 14);
+			if (ret == -ENOMEM) {
+				churn_st.buf_enomem++;
+			} else if (ret == -ENOENT || ret == -ENODEV ||
+				   ret == -ENXIO) {
+				churn_st.buf_gone++;	/* test device unbound */
+			} else if (ret) {
+				churn_error("%s", buf_error);
+			} else {
+				ret = mr_reg(&mrs[i], &bufs[i]);
+				if (!ret)
+					churn_st.pins++;
+				else if (ret == -EAGAIN)
+					churn_st.refused++;
+				else if (ret == -ENOMEM)
+					churn_st.enomem++;
+				else if (ret == -ENODEV)
+					churn_st.nodev++;
+				else
+					churn_error("REG_DMABUF_MR of %zu bytes: %s",
+						    bufs[i].size, strerror(-ret));
+				if (ret)
+					mrs[i].handle = UINT32_MAX;
+			}
+		}
+		usleep(random() % 10000);
+		if (random() % 10 == 0) {
+			for (i = 0; i < n; i++) {
+				if (bufs[i].fd < 0 || bufs[i].testdev < 0)
+					continue;
+				if (ioctl(bufs[i].testdev,
+					  DMABUF_TESTDEV_IOC_REVOKE, &bufs[i].fd))
+					churn_error("DMABUF_TESTDEV_IOC_REVOKE: %s",
+						    strerror(errno));
+				else
+					churn_st.revokes++;
+			}
+		}
+		churn_st.rounds++;
+		if (random() % 50 == 0) {
+			/* Exit holding: the kernel cleans up. */
+			churn_stats();
+			_exit(0);
+		}
+		for (i = 0; i < n; i++) {
+			if (bufs[i].fd >= 0 && mrs[i].handle != UINT32_MAX) {
+				ret = mr_destroy(&mrs[i]);
+				if (ret == -ENOMEM)
+					churn_st.dereg_enomem++;
+				else if (ret)
+					churn_error("MR_DESTROY: %s",
+						    strerror(-ret));
+			}
+			buf_close(&bufs[i]);
+		}
+		churn_stats();
+	}
+	churn_stats();
+	return churn_st.errors ? EXIT_FAIL : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -575,6 +788,11 @@ static void usage(FILE *f)
 "  -N, --no-mr               create the dma-bufs, register nothing (with --hold)\n"
 "  -w, --rdma-write          RDMA WRITE into each MR over a loopback QP, check the data\n"
 "  -l, --loop N              benchmark: register and deregister one MR N times\n"
+"  -C, --churn SECONDS       stress worker: pin and release random buffers of\n"
+"                            --sources (comma-separated) for that long\n"
+"      --sources LIST        sources of --churn (default: udmabuf)\n"
+"      --stats FILE          --churn's counts, rewritten after each round\n"
+"      --fail-injected       --churn: subject this process to fault injection\n"
 "  -q, --quiet               print only errors\n"
 "\n"
 "Exit status: 0 registered, 3 refused with EAGAIN, 1 usage, 2 other error.\n");
@@ -594,6 +812,10 @@ int main(int argc, char **argv)
 		{ "rdma-write", no_argument, NULL, 'w' },
 		{ "no-mr", no_argument, NULL, 'N' },
 		{ "loop", required_argument, NULL, 'l' },
+		{ "churn", required_argument, NULL, 'C' },
+		{ "sources", required_argument, NULL, 'S' },
+		{ "stats", required_argument, NULL, 'T' },
+		{ "fail-injected", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -605,7 +827,7 @@ int main(int argc, char **argv)
 
 	pin_prog = "dmabuf-pin";
 
-	while ((c = getopt_long(argc, argv, "d:s:z:n:b:kHxwNl:qh", longopts,
+	while ((c = getopt_long(argc, argv, "d:s:z:n:b:kHxwNl:C:qh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.device = optarg; break;
@@ -633,6 +855,14 @@ int main(int argc, char **argv)
 		case 'x': opt.exit_without_dereg = opt.hold = true; break;
 		case 'w': opt.rdma_write = true; break;
 		case 'N': opt.no_mr = true; break;
+		case 'C':
+			opt.churn = strtod(optarg, &end);
+			if (*end || !(opt.churn > 0))
+				die(EXIT_USAGE, "--churn needs a number of seconds, not '%s'", optarg);
+			break;
+		case 'S': opt.sources = optarg; break;
+		case 'T': opt.stats = optarg; break;
+		case 'F': opt.fail_injected = true; break;
 		case 'q': pin_quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -649,6 +879,8 @@ int main(int argc, char **argv)
 		open_device();
 	if (opt.loop)
 		return benchmark();
+	if (opt.churn)
+		return churn();
 
 	if (!opt.buffers || opt.buffers > opt.count)
 		opt.buffers = opt.count;
