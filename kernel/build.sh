@@ -116,9 +116,13 @@ apply_patch() {	# apply_patch ENTRY
 		# The mechanical part of the backport, made here rather than in
 		# copies of the patches: 6.12 spells symbol namespaces unquoted
 		# (6.13 quoted them), calls the importer's notification
-		# move_notify (later renamed invalidate_mappings), and a kernfs
-		# node's parent is a plain pointer (later an __rcu __parent).
+		# move_notify (later renamed invalidate_mappings), a kernfs
+		# node's parent is a plain pointer (later an __rcu __parent),
+		# and the cgroup selftests build cgroup_util.c themselves and
+		# include ../kselftest.h (later lib/libcgroup.mk, kselftest.h).
 		sed -E -e 's/(EXPORT_SYMBOL_NS(_GPL)?\([A-Za-z0-9_]+, )"([A-Z0-9_]+)"\)/\1\3)/' \
+			-e 's/^([ +]\$\(OUTPUT\)\/test_[a-z_]+:) \$\(LIBCGROUP_O\)$/\1 cgroup_util.c/' \
+			-e 's/^\+#include "kselftest.h"$/+#include "..\/kselftest.h"/' \
 			-e 's/MODULE_IMPORT_NS\("([A-Z0-9_]+)"\)/MODULE_IMPORT_NS(\1)/' \
 			-e 's/\bdma_buf_invalidate_mappings\b/dma_buf_move_notify/g' \
 			-e 's/\binvalidate_mappings\b/move_notify/g' \

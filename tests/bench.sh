@@ -43,7 +43,7 @@ debug_kernel=${BENCH_DEBUG_KERNEL:-$top/build/obj-$name/arch/x86/boot/bzImage}
 if [ -f "$debug_kernel" ]; then
 	VM_QEMU_ARGS= "$top/tests/vm/run" --kernel "$debug_kernel" --smp 2 \
 		--append "kunit.filter_glob=cgroup_dmabuf.dmabuf_bench_scaling" \
-		--log "$out/kunit-console.log" --out "$out/kunit" -- true > /dev/null
+		--log "$out/kunit-console.log" --out "$out/kunit" -- true > /dev/null || true
 	scaling=$(grep -o 'charge+uncharge of 4K.*' "$out/kunit-console.log" || true)
 else
 	scaling="no debug kernel at ${debug_kernel#"$top"/}: make kernels"

@@ -140,6 +140,7 @@ static int buf_udmabuf(struct buf *b)
 		return 0;
 err:
 	close(b->memfd);
+	b->memfd = -1;
 	return ret;
 }
 
@@ -633,27 +634,35 @@ static int benchmark(void)
  */
 #define CHURN_MAX_BUFS	3
 
+#define CHURN_MAX_SOURCES	8
+
 static struct {
 	unsigned long rounds, pins, refused, enomem, nodev, buf_enomem,
 		      buf_gone, revokes, dereg_enomem, errors;
+	unsigned long src_pins[CHURN_MAX_SOURCES];
 	char last_error[200];
 } churn_st;
 static int churn_stats_fd = -1;
 
 static void churn_stats(void)
 {
-	char line[512];
-	int n;
+	char line[768];
+	int n, i;
 
 	if (churn_stats_fd < 0)
 		return;
 	/* Fixed-width: each write overwrites all of the previous one. */
 	n = snprintf(line, sizeof(line),
-		     "rounds=%-10lu pins=%-10lu refused=%-10lu enomem=%-10lu nodev=%-10lu buf_enomem=%-10lu buf_gone=%-10lu revokes=%-10lu dereg_enomem=%-10lu errors=%-10lu\nlast_error=%-200.200s\n",
+		     "rounds=%-10lu pins=%-10lu refused=%-10lu enomem=%-10lu nodev=%-10lu buf_enomem=%-10lu buf_gone=%-10lu revokes=%-10lu dereg_enomem=%-10lu errors=%-10lu\n",
 		     churn_st.rounds, churn_st.pins, churn_st.refused,
 		     churn_st.enomem, churn_st.nodev, churn_st.buf_enomem,
 		     churn_st.buf_gone, churn_st.revokes, churn_st.dereg_enomem,
-		     churn_st.errors, churn_st.last_error);
+		     churn_st.errors);
+	for (i = 0; i < CHURN_MAX_SOURCES; i++)
+		n += snprintf(line + n, sizeof(line) - n, "pins%d=%-10lu ", i,
+			      churn_st.src_pins[i]);
+	n += snprintf(line + n, sizeof(line) - n, "\nlast_error=%-200.200s\n",
+		      churn_st.last_error);
 	if (pwrite(churn_stats_fd, line, n, 0) != n)
 		die(EXIT_FAIL, "writing %s: %s", opt.stats, strerror(errno));
 }
@@ -675,13 +684,17 @@ static int churn(void)
 {
 	struct buf bufs[CHURN_MAX_BUFS];
 	struct mr mrs[CHURN_MAX_BUFS];
-	char *list, *tok, *sources[16];
-	int nsrc = 0, i, n, ret, fd;
+	char *list, *tok, *sources[CHURN_MAX_SOURCES];
+	int src[CHURN_MAX_BUFS], nsrc = 0, i, n, ret, fd;
+	bool testdev;
 	double end = now() + opt.churn;
 
 	list = strdup(opt.sources);
-	for (tok = strtok(list, ","); tok && nsrc < 16; tok = strtok(NULL, ","))
+	for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		if (nsrc == CHURN_MAX_SOURCES)
+			die(EXIT_USAGE, "--sources: at most %d", CHURN_MAX_SOURCES);
 		sources[nsrc++] = tok;
+	}
 	if (!nsrc)
 		die(EXIT_USAGE, "--sources needs at least one source");
 	if (opt.stats) {
@@ -704,31 +717,40 @@ static int churn(void)
 
 	while (!released && now() < end) {
 		n = 1 + random() % CHURN_MAX_BUFS;
+		/*
+		 * Accepted failures: refusals; ENOMEM only under fault
+		 * injection; a vanished device (the chaos loop unbinds it)
+		 * only for the test device's buffers.
+		 */
 		for (i = 0; i < n; i++) {
 			mrs[i].handle = UINT32_MAX;
-			ret = buf_create_from(&bufs[i],
-					      sources[random() % nsrc],
+			src[i] = random() % nsrc;
+			testdev = !strncmp(sources[src[i]], "testdev", 7);
+			ret = buf_create_from(&bufs[i], sources[src[i]],
 					      (1 + random() % 16) << 14);
-			if (ret == -ENOMEM) {
+			if (ret == -ENOMEM && opt.fail_injected) {
 				churn_st.buf_enomem++;
-			} else if (ret == -ENOENT || ret == -ENODEV ||
-				   ret == -ENXIO) {
-				churn_st.buf_gone++;	/* test device unbound */
+			} else if (testdev && (ret == -ENOENT || ret == -ENODEV ||
+					       ret == -ENXIO)) {
+				churn_st.buf_gone++;
 			} else if (ret) {
 				churn_error("%s", buf_error);
 			} else {
 				ret = mr_reg(&mrs[i], &bufs[i]);
-				if (!ret)
+				if (!ret) {
 					churn_st.pins++;
-				else if (ret == -EAGAIN)
+					churn_st.src_pins[src[i]]++;
+				} else if (ret == -EAGAIN) {
 					churn_st.refused++;
-				else if (ret == -ENOMEM)
+				} else if (ret == -ENOMEM && opt.fail_injected) {
 					churn_st.enomem++;
-				else if (ret == -ENODEV)
+				} else if (ret == -ENODEV && testdev) {
 					churn_st.nodev++;
-				else
-					churn_error("REG_DMABUF_MR of %zu bytes: %s",
-						    bufs[i].size, strerror(-ret));
+				} else {
+					churn_error("REG_DMABUF_MR of %zu bytes of %s: %s",
+						    bufs[i].size, sources[src[i]],
+						    strerror(-ret));
+				}
 				if (ret)
 					mrs[i].handle = UINT32_MAX;
 			}
@@ -738,12 +760,14 @@ static int churn(void)
 			for (i = 0; i < n; i++) {
 				if (bufs[i].fd < 0 || bufs[i].testdev < 0)
 					continue;
-				if (ioctl(bufs[i].testdev,
-					  DMABUF_TESTDEV_IOC_REVOKE, &bufs[i].fd))
+				if (!ioctl(bufs[i].testdev,
+					   DMABUF_TESTDEV_IOC_REVOKE, &bufs[i].fd))
+					churn_st.revokes++;
+				else if (errno == ENODEV)	/* unbound */
+					churn_st.buf_gone++;
+				else
 					churn_error("DMABUF_TESTDEV_IOC_REVOKE: %s",
 						    strerror(errno));
-				else
-					churn_st.revokes++;
 			}
 		}
 		churn_st.rounds++;
@@ -755,7 +779,7 @@ static int churn(void)
 		for (i = 0; i < n; i++) {
 			if (bufs[i].fd >= 0 && mrs[i].handle != UINT32_MAX) {
 				ret = mr_destroy(&mrs[i]);
-				if (ret == -ENOMEM)
+				if (ret == -ENOMEM && opt.fail_injected)
 					churn_st.dereg_enomem++;
 				else if (ret)
 					churn_error("MR_DESTROY: %s",
@@ -873,8 +897,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (opt.no_mr && (opt.loop || opt.rdma_write))
-		die(EXIT_USAGE, "--no-mr registers nothing: no --loop or --rdma-write");
+	if (opt.no_mr && (opt.loop || opt.rdma_write || opt.churn))
+		die(EXIT_USAGE, "--no-mr registers nothing: no --loop, --churn or --rdma-write");
 	if (!opt.no_mr)
 		open_device();
 	if (opt.loop)
