@@ -156,6 +156,17 @@ t_rdma_write() {
 	done
 }
 
+# REG_DMABUF_MR with random bad fds, offsets, lengths, iovas and access
+# flags: each fails with an errno of the uAPI's and charges nothing, or
+# succeeds and charges the buffer's size (dmabuf-pin --fuzz checks both).
+t_reg_fuzz() {
+	mkcg $T/a
+	pin "$CGROOT/$T/a" -s udmabuf -z 64K --fuzz "${FUZZ_REGS:-2000}"
+	echo "# $(echo "$out" | tail -n 1)"
+	expect "dmabuf-pin --fuzz" "$status" 0 || { echo "$out" | tail -n 12 >&2; return 1; }
+	expect_file "$CGROOT/$T/a" dmabuf.pinned.current udmabuf 0
+}
+
 grep -qw dmabuf "$CGROOT/cgroup.controllers" || skip_all "rdma pin tests" "no dmabuf controller"
 need_rxe
 echo "+dmabuf" > "$CGROOT/cgroup.subtree_control"
@@ -171,6 +182,7 @@ run_test "rmdir of a cgroup whose pins are held by a task that moved away" t_rmd
 run_test "two MRs over one dma-buf charge twice" t_two_mrs_one_buf
 run_test "a max lowered below usage refuses new pins only" t_max_below_usage
 run_test "RDMA WRITE into dma-buf MRs over a loopback QP moves the right bytes" t_rdma_write
+run_test "REG_DMABUF_MR with random bad input fails cleanly and charges nothing" t_reg_fuzz
 
 rmdir "$CGROOT/$T" 2>/dev/null
 tap_done

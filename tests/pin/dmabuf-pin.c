@@ -81,6 +81,7 @@ static struct {
 	const char *sources;
 	const char *stats;
 	bool fail_injected;
+	long fuzz;
 } opt = {
 	.sources = "udmabuf",
 	.source = "udmabuf",
@@ -287,24 +288,27 @@ static int cmd_run(struct uverbs_cmd *c, uint16_t object, uint16_t method)
 	return ioctl(ctx->cmd_fd, RDMA_VERBS_IOCTL, &c->hdr) ? -errno : 0;
 }
 
-static int mr_reg(struct mr *mr, struct buf *b)
+#define MR_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			 IBV_ACCESS_REMOTE_READ)
+
+/* REG_DMABUF_MR with every input given: 0 or -errno. */
+static int mr_reg_raw(struct mr *mr, int fd, uint64_t offset, uint64_t length,
+		      uint64_t iova, uint32_t access)
 {
 	struct uverbs_cmd c = { 0 };
 	struct ib_uverbs_attr *handle;
-	uint32_t access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			  IBV_ACCESS_REMOTE_READ;
 	int ret;
 
-	mr->buf = b;
-	mr->iova = 0x10000000;
+	mr->iova = iova;
 	handle = cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_HANDLE, 0, 0);
 	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_PD_HANDLE, pd->handle, 0);
-	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_OFFSET, 0, sizeof(uint64_t));
-	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_LENGTH, b->size,
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_OFFSET, offset,
 		 sizeof(uint64_t));
-	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_IOVA, mr->iova,
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_LENGTH, length,
 		 sizeof(uint64_t));
-	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_FD, b->fd, sizeof(uint32_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_IOVA, iova, sizeof(uint64_t));
+	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_FD, (uint32_t)fd,
+		 sizeof(uint32_t));
 	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_ACCESS_FLAGS, access,
 		 sizeof(uint32_t));
 	cmd_attr(&c, UVERBS_ATTR_REG_DMABUF_MR_RESP_LKEY,
@@ -315,6 +319,12 @@ static int mr_reg(struct mr *mr, struct buf *b)
 	if (!ret)
 		mr->handle = handle->data;
 	return ret;
+}
+
+static int mr_reg(struct mr *mr, struct buf *b)
+{
+	mr->buf = b;
+	return mr_reg_raw(mr, b->fd, 0, b->size, 0x10000000, MR_ACCESS);
 }
 
 static int mr_destroy(struct mr *mr)
@@ -793,6 +803,135 @@ static int churn(void)
 	return churn_st.errors ? EXIT_FAIL : 0;
 }
 
+/*
+ * --fuzz N: N registrations with random inputs: fds that are no dma-buf
+ * (-1, a closed one, a memfd), offsets and lengths around and far beyond
+ * the buffer's size, odd iovas and random access flags. Each either
+ * fails, with an errno of the uAPI's and nothing charged to this process's
+ * cgroup, or succeeds with the buffer's size charged, and deregisters.
+ */
+static unsigned long long cg_current(const char *file, const char *pool)
+{
+	char line[256];
+	size_t len = strlen(pool);
+	unsigned long long v = 0;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		die(EXIT_FAIL, "%s: %s", file, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, pool, len) && line[len] == ' ')
+			v = strtoull(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static uint64_t fuzz_u64(uint64_t size)
+{
+	static const uint64_t odd[] = {
+		0, 1, 4095, 4096, 4097, UINT32_MAX, (uint64_t)UINT32_MAX + 1,
+		UINT64_MAX, UINT64_MAX - 4095, INT64_MAX,
+	};
+
+	switch (random() % 4) {
+	case 0:
+		return odd[random() % (sizeof(odd) / sizeof(odd[0]))];
+	case 1:
+		return size + (random() % 3) - 1;
+	case 2:
+		return (uint64_t)(random() % 64) << 12;
+	default:
+		return ((uint64_t)random() << 32) ^ random();
+	}
+}
+
+static int fuzz(void)
+{
+	const char *pool = "udmabuf";
+	char path[640], line[512];
+	unsigned long long before, after;
+	unsigned long ok = 0, failed = 0, bad = 0;
+	int memfd, closed, fds[4], errs[64] = { 0 };
+	struct buf b;
+	struct mr mr;
+	FILE *f;
+	long i;
+
+	/* This process's cgroup and its dmabuf.pinned.current. */
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f || !fgets(line, sizeof(line), f) || strncmp(line, "0::", 3))
+		die(EXIT_FAIL, "no cgroup v2 path in /proc/self/cgroup");
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/dmabuf.pinned.current",
+		 line + 3);
+	if (strcmp(opt.source, pool))
+		die(EXIT_USAGE, "--fuzz uses udmabuf buffers");
+
+	buf_create(&b);
+	memfd = memfd_create("fuzz", MFD_CLOEXEC);
+	closed = dup(memfd);
+	close(closed);
+	fds[0] = b.fd;
+	fds[1] = -1;
+	fds[2] = closed;
+	fds[3] = memfd;
+	srandom(getpid());
+	for (i = 0; i < opt.fuzz; i++) {
+		int k = random() % 8, fd = fds[k < 4 ? 0 : k - 4], ret;
+		uint64_t offset = random() % 2 ? 0 : fuzz_u64(b.size);
+		uint64_t length = random() % 2 ? b.size : fuzz_u64(b.size);
+		uint64_t iova = random() % 2 ? 0x10000000 : fuzz_u64(b.size);
+		uint32_t access = random() % 2 ? MR_ACCESS : (uint32_t)random();
+
+		before = cg_current(path, pool);
+		ret = mr_reg_raw(&mr, fd, offset, length, iova, access);
+		after = cg_current(path, pool);
+		if (!ret) {
+			ok++;
+			if (after != before + b.size) {
+				printf("fuzz %ld: registered fd %d offset %#llx length %#llx access %#x: charge %llu -> %llu, expected +%zu\n",
+				       i, fd, (unsigned long long)offset,
+				       (unsigned long long)length, access,
+				       before, after, b.size);
+				bad++;
+			}
+			mr_dereg(&mr);
+			if (cg_current(path, pool) != before) {
+				printf("fuzz %ld: deregistration left %llu charged\n",
+				       i, cg_current(path, pool) - before);
+				bad++;
+			}
+			continue;
+		}
+		failed++;
+		errs[-ret < 64 ? -ret : 0]++;
+		if (after != before) {
+			printf("fuzz %ld: failed (%s) with fd %d offset %#llx length %#llx access %#x, yet the charge went %llu -> %llu\n",
+			       i, strerror(-ret), fd, (unsigned long long)offset,
+			       (unsigned long long)length, access, before, after);
+			bad++;
+		}
+		/* The errnos the uAPI documents for bad input, and ENOMEM. */
+		if (ret != -EINVAL && ret != -EBADF && ret != -EOPNOTSUPP &&
+		    ret != -EFAULT && ret != -EPERM && ret != -ENOMEM) {
+			printf("fuzz %ld: fd %d offset %#llx length %#llx access %#x: unexpected %s\n",
+			       i, fd, (unsigned long long)offset,
+			       (unsigned long long)length, access, strerror(-ret));
+			bad++;
+		}
+		if (bad > 10)
+			break;
+	}
+	printf("fuzz: %ld registrations, %lu succeeded, %lu failed:", i, ok,
+	       failed);
+	for (i = 1; i < 64; i++)
+		if (errs[i])
+			printf(" %s %d", strerrorname_np(i) ?: "?", errs[i]);
+	printf("; %lu wrong\n", bad);
+	return bad ? EXIT_FAIL : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -817,6 +956,7 @@ static void usage(FILE *f)
 "      --sources LIST        sources of --churn (default: udmabuf)\n"
 "      --stats FILE          --churn's counts, rewritten after each round\n"
 "      --fail-injected       --churn: subject this process to fault injection\n"
+"      --fuzz N              N registrations with random bad input (udmabuf)\n"
 "  -q, --quiet               print only errors\n"
 "\n"
 "Exit status: 0 registered, 3 refused with EAGAIN, 1 usage, 2 other error.\n");
@@ -840,6 +980,7 @@ int main(int argc, char **argv)
 		{ "sources", required_argument, NULL, 'S' },
 		{ "stats", required_argument, NULL, 'T' },
 		{ "fail-injected", no_argument, NULL, 'F' },
+		{ "fuzz", required_argument, NULL, 'U' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -887,6 +1028,11 @@ int main(int argc, char **argv)
 		case 'S': opt.sources = optarg; break;
 		case 'T': opt.stats = optarg; break;
 		case 'F': opt.fail_injected = true; break;
+		case 'U':
+			opt.fuzz = strtol(optarg, &end, 10);
+			if (*end || opt.fuzz < 1)
+				die(EXIT_USAGE, "--fuzz needs a positive number, not '%s'", optarg);
+			break;
 		case 'q': pin_quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -905,6 +1051,8 @@ int main(int argc, char **argv)
 		return benchmark();
 	if (opt.churn)
 		return churn();
+	if (opt.fuzz)
+		return fuzz();
 
 	if (!opt.buffers || opt.buffers > opt.count)
 		opt.buffers = opt.count;
