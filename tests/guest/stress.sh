@@ -190,7 +190,7 @@ limit_write() {
 }
 
 # faulty mkdir DIR | faulty bind DEVICE: the operation alone under fault
-# injection (python3: nothing to exec once make-it-fail is set). It
+# injection (python3: no exec, and make-it-fail set around the call). It
 # succeeds, or fails with ENOMEM, or for a bind EBUSY: misc_register()
 # turns any failure to allocate a minor into EBUSY. Anything else is an
 # error.
@@ -199,18 +199,18 @@ faulty() {
 	python3 - "$@" $DRV <<-'PY' 2> $W/faulty.err
 	import errno, os, sys
 	op, arg, drv = sys.argv[1:4]
-	fd = os.open("/proc/self/make-it-fail", os.O_WRONLY)
-	os.write(fd, b"1")
-	os.close(fd)
+	fail = os.open("/proc/self/make-it-fail", os.O_WRONLY)
+	bind = os.open(drv + "/bind", os.O_WRONLY) if op == "bind" else -1
 	try:
-	    if op == "mkdir":
-	        os.mkdir(arg)
-	    else:
-	        fd = os.open(drv + "/bind", os.O_WRONLY)
-	        try:
-	            os.write(fd, arg.encode())
-	        finally:
-	            os.close(fd)
+	    # Only the call under test: see dmabuf-pin's faults().
+	    os.pwrite(fail, b"1", 0)
+	    try:
+	        if op == "mkdir":
+	            os.mkdir(arg)
+	        else:
+	            os.write(bind, arg.encode())
+	    finally:
+	        os.pwrite(fail, b"0", 0)
 	except MemoryError:
 	    sys.exit(3)
 	except OSError as e:

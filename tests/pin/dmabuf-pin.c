@@ -639,8 +639,8 @@ static int benchmark(void)
  * close; one round in 50 exits without deregistering instead. Every failure
  * is counted by its kind; the counts are rewritten to --stats FILE after
  * each round, so that they survive a SIGKILL. With --fail-injected, the
- * process marks itself for fault injection (/proc/self/make-it-fail) once
- * its RDMA device is open.
+ * process marks itself for fault injection (/proc/self/make-it-fail) for
+ * the calls under test (faults()).
  */
 #define CHURN_MAX_BUFS	3
 
@@ -690,12 +690,26 @@ static void churn_error(const char *fmt, ...)
 		fprintf(stderr, "dmabuf-pin: %s\n", churn_st.last_error);
 }
 
+/*
+ * With --fail-injected, fault injection covers the kernel's work for the
+ * calls under test only: buffer creation, registration, deregistration and
+ * exit. Elsewhere, a failure could hit the page faults that read this
+ * program and its libraries from the 9p root of the test VM.
+ */
+static int fail_fd = -1;
+
+static void faults(bool on)
+{
+	if (fail_fd >= 0 && pwrite(fail_fd, on ? "1" : "0", 1, 0) != 1)
+		die(EXIT_FAIL, "/proc/self/make-it-fail: %s", strerror(errno));
+}
+
 static int churn(void)
 {
 	struct buf bufs[CHURN_MAX_BUFS];
 	struct mr mrs[CHURN_MAX_BUFS];
 	char *list, *tok, *sources[CHURN_MAX_SOURCES];
-	int src[CHURN_MAX_BUFS], nsrc = 0, i, n, ret, fd;
+	int src[CHURN_MAX_BUFS], nsrc = 0, i, n, ret;
 	bool testdev;
 	double end = now() + opt.churn;
 
@@ -718,11 +732,10 @@ static int churn(void)
 	srandom(getpid() ^ (unsigned int)(now() * 1e6));
 	catch_release_signals();
 	if (opt.fail_injected) {
-		fd = open("/proc/self/make-it-fail", O_WRONLY);
-		if (fd < 0 || write(fd, "1", 1) != 1)
+		fail_fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+		if (fail_fd < 0)
 			die(EXIT_FAIL, "/proc/self/make-it-fail: %s (CONFIG_FAULT_INJECTION)",
 			    strerror(errno));
-		close(fd);
 	}
 
 	while (!released && now() < end) {
@@ -736,8 +749,10 @@ static int churn(void)
 			mrs[i].handle = UINT32_MAX;
 			src[i] = random() % nsrc;
 			testdev = !strncmp(sources[src[i]], "testdev", 7);
+			faults(true);
 			ret = buf_create_from(&bufs[i], sources[src[i]],
 					      (1 + random() % 16) << 14);
+			faults(false);
 			if (ret == -ENOMEM && opt.fail_injected) {
 				churn_st.buf_enomem++;
 			} else if (testdev && (ret == -ENOENT || ret == -ENODEV ||
@@ -746,7 +761,9 @@ static int churn(void)
 			} else if (ret) {
 				churn_error("%s", buf_error);
 			} else {
+				faults(true);
 				ret = mr_reg(&mrs[i], &bufs[i]);
+				faults(false);
 				if (!ret) {
 					churn_st.pins++;
 					churn_st.src_pins[src[i]]++;
@@ -784,11 +801,14 @@ static int churn(void)
 		if (random() % 50 == 0) {
 			/* Exit holding: the kernel cleans up. */
 			churn_stats();
+			faults(true);
 			_exit(0);
 		}
 		for (i = 0; i < n; i++) {
 			if (bufs[i].fd >= 0 && mrs[i].handle != UINT32_MAX) {
+				faults(true);
 				ret = mr_destroy(&mrs[i]);
+				faults(false);
 				if (ret == -ENOMEM && opt.fail_injected)
 					churn_st.dereg_enomem++;
 				else if (ret)
