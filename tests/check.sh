@@ -212,7 +212,7 @@ if [[ " ${CHECK_KVERS:-7.3} " = *" 7.3 "* ]]; then
 	boots+=("systemd|7.3|kunit.enable=0|$top/tests/guest/run-all systemd|--systemd $top/build/systemd/obj/systemd")
 fi
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
-	boots+=("stress-$kver|$kver|kmemleak=on kunit.enable=0|env STRESS_SECONDS=${CHECK_STRESS_SECONDS:-90} STRESS_WRITES=0 $top/tests/guest/stress.sh|--timeout 1200")
+	boots+=("stress-$kver|$kver|kmemleak=on kunit.enable=0|env STRESS_SECONDS=${CHECK_STRESS_SECONDS:-90} STRESS_WRITES=0 $top/tests/guest/stress.sh|--timeout 1200 --alloc-failures-ok")
 done
 for kver in ${CHECK_KVERS:-7.3 6.12}; do
 	boots+=("disabled-$kver|$kver|cgroup_disable=dmabuf kunit.enable=0|$top/tests/guest/test_disabled.sh")

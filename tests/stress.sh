@@ -17,7 +17,7 @@ kernel=$top/build/obj-$kver/arch/x86/boot/bzImage
 mkdir -p "$out"
 echo "stress: Linux $kver, ${secs} s, 2 CPUs (logs: ${out#"$top"/})"
 rc=0
-"$top/tests/vm/run" --kernel "$kernel" --smp 2 --append "kmemleak=on kunit.enable=0" \
+"$top/tests/vm/run" --kernel "$kernel" --smp 2 --alloc-failures-ok --append "kmemleak=on kunit.enable=0" \
 	--timeout $((secs * 2 + 900)) --log "$out/console.log" --out "$out/vm" -- \
 	env STRESS_SECONDS="$secs" STRESS_WORKERS="${STRESS_WORKERS:-4}" \
 	STRESS_FAULT_PERCENT="${STRESS_FAULT_PERCENT:-2}" STRESS_WRITES="${STRESS_WRITES:-100000}" \
