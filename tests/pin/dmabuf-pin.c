@@ -753,7 +753,9 @@ static int churn(void)
 			ret = buf_create_from(&bufs[i], sources[src[i]],
 					      (1 + random() % 16) << 14);
 			faults(false);
-			if (ret == -ENOMEM && opt.fail_injected) {
+			/* memfd_create() says ENOSPC when shmem gets no inode. */
+			if ((ret == -ENOMEM || ret == -ENOSPC) &&
+			    opt.fail_injected) {
 				churn_st.buf_enomem++;
 			} else if (testdev && (ret == -ENOENT || ret == -ENODEV ||
 					       ret == -ENXIO)) {
