@@ -361,7 +361,7 @@ echo "# stress seconds=$elapsed workers_started=$(ls $W | grep -c '^stats\.') ro
 pins_by_source=""
 for i in "${!source_list[@]}"; do pins_by_source+=" ${source_list[i]}=$(sum pins$i)"; done
 echo "# stress pins by source:$pins_by_source"
-echo "# stress refused=$(sum refused) enomem=$(sum enomem) buf_enomem=$(sum buf_enomem) dereg_enomem=$(sum dereg_enomem) nodev=$(sum nodev) buf_gone=$(sum buf_gone) revokes=$(sum revokes)"
+echo "# stress refused=$(sum refused) enomem=$(sum enomem) buf_enomem=$(sum buf_enomem) dereg_enomem=$(sum dereg_enomem) nodev=$(sum nodev) buf_gone=$(sum buf_gone) revokes=$(sum revokes) udmabuf_einval=$(sum udmabuf_einval) (known: udmabuf's vmap says EINVAL for an injected failure)"
 echo "# stress kills=$(chaos_count kill) migrations=$(chaos_count migrate) rmdirs=$(chaos_count rmdir) mkdirs=$(chaos_count mkdir) unbinds=$(chaos_count unbind) binds=$(chaos_count bind) writes=$(chaos_count write_ok) writes_refused=$(chaos_count write_einval) writes_enomem=$(chaos_count write_enomem) writes_unbound=$(chaos_count write_enodev) mkdir_enomem=$(chaos_count mkdir_enomem) bind_enomem=$(chaos_count bind_enomem) samples=$(cat $W/samples 2>/dev/null || echo 0)"
 [ $faults = 1 ] &&
 	echo "# stress faults_injected=$((injected_failslab + injected_fail_page_alloc)) failslab=$injected_failslab fail_page_alloc=$injected_fail_page_alloc"
