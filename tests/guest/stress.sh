@@ -159,7 +159,7 @@ limit_write() {
 	local cg=$1 text="$2 $3" want=$4 before after rc v
 	before=$(< "$cg/dmabuf.pinned.max") || return 0
 	if [ "${5:-}" = fail ]; then
-		( echo 1 > /proc/$BASHPID/make-it-fail; echo "$text" > "$cg/dmabuf.pinned.max" ) 2> $W/limit.err
+		faulty write "$cg/dmabuf.pinned.max" "$text"$'\n' 2> $W/limit.err
 	else
 		echo "$text" > "$cg/dmabuf.pinned.max" 2> $W/limit.err
 	fi
@@ -189,42 +189,50 @@ limit_write() {
 		echo "a failed write '$text' changed ${cg#"$S"/}/dmabuf.pinned.max" >> $W/chaos.err
 }
 
-# faulty mkdir DIR | faulty bind DEVICE: the operation alone under fault
-# injection (python3: no exec, and make-it-fail set around the call). It
-# succeeds, or fails with ENOMEM, or for a bind EBUSY: misc_register()
-# turns any failure to allocate a minor into EBUSY. Anything else is an
-# error.
+# faulty mkdir DIR | faulty write FILE TEXT: the operation alone under
+# fault injection (python3: no exec, and make-it-fail set around the call
+# only; a whole marked process, exit included, can break the VM's 9p root).
+# Status 0, or 3 for ENOMEM (and EBUSY from a driver's bind file:
+# misc_register() turns any failure to allocate a minor into EBUSY), or 1;
+# the error on stderr as strerror() says it.
 faulty() {
-	local rc
-	python3 - "$@" $DRV <<-'PY' 2> $W/faulty.err
+	python3 - "$@" <<-'PY'
 	import errno, os, sys
-	op, arg, drv = sys.argv[1:4]
+	op, path = sys.argv[1:3]
 	fail = os.open("/proc/self/make-it-fail", os.O_WRONLY)
-	bind = os.open(drv + "/bind", os.O_WRONLY) if op == "bind" else -1
+	fd = os.open(path, os.O_WRONLY) if op == "write" else -1
 	try:
-	    # Only the call under test: see dmabuf-pin's faults().
 	    os.pwrite(fail, b"1", 0)
 	    try:
 	        if op == "mkdir":
-	            os.mkdir(arg)
+	            os.mkdir(path)
 	        else:
-	            os.write(bind, arg.encode())
+	            os.write(fd, sys.argv[3].encode())
 	    finally:
 	        os.pwrite(fail, b"0", 0)
 	except MemoryError:
+	    print(os.strerror(errno.ENOMEM), file=sys.stderr)
 	    sys.exit(3)
 	except OSError as e:
-	    if e.errno == errno.ENOMEM or (op == "bind" and e.errno == errno.EBUSY):
-	        sys.exit(3)
-	    print("%s %s: %s" % (op, arg, e), file=sys.stderr)
-	    sys.exit(1)
+	    print(os.strerror(e.errno), file=sys.stderr)
+	    busy = e.errno == errno.EBUSY and path.endswith("/bind")
+	    sys.exit(3 if e.errno == errno.ENOMEM or busy else 1)
 	PY
+}
+
+# chaos_faulty KIND OP ARGS...: faulty OP ARGS, counted as KIND (mkdir,
+# bind) or KIND_enomem; another failure is an error.
+chaos_faulty() {
+	local kind=$1 rc
+	shift
+	faulty "$@" 2> $W/faulty.err
 	rc=$?
 	case $rc in
-	0) return 0 ;;
-	3) count "$1_enomem"; return 1 ;;
-	*) echo "$1 $2 with fault injection: $(< $W/faulty.err)" >> $W/chaos.err; return 1 ;;
+	0) count "$kind"; return 0 ;;
+	3) count "${kind}_enomem" ;;
+	*) echo "$kind $2 with fault injection: $(< $W/faulty.err)" >> $W/chaos.err ;;
 	esac
+	return 1
 }
 
 # One random action at a time, as fast as the shell goes.
@@ -251,7 +259,7 @@ chaos() {
 			elif [ $faults = 1 ] && [ $((RANDOM % 2)) = 0 ]; then
 				# The controller's state allocations under fault
 				# injection: a clean ENOMEM, or a cgroup.
-				faulty mkdir "$cg" && count mkdir
+				chaos_faulty mkdir mkdir "$cg"
 			else
 				mkdir "$cg" && count mkdir
 			fi ;;
@@ -281,7 +289,7 @@ chaos() {
 				elif [ $faults = 1 ] && [ $((RANDOM % 2)) = 0 ]; then
 					# Pool registration under fault injection:
 					# a failure fails the probe.
-					faulty bind $DEV && bound=1 && count bind
+					chaos_faulty bind write $DRV/bind $DEV && bound=1
 				else
 					echo $DEV > $DRV/bind && bound=1 && count bind
 				fi
