@@ -137,7 +137,7 @@ worker_slot() {
 		[ $left -gt 0 ] || break
 		t=$((1 + RANDOM % 20))
 		[ $t -le $left ] || t=$left
-		sh -c 'echo $$ > "$1/cgroup.procs" 2>/dev/null || exit 99; shift; exec "$@"' \
+		sh -c '{ echo $$ > "$1/cgroup.procs"; } 2>/dev/null || exit 99; shift; exec "$@"' \
 			sh "$leaf" "$PIN" -q --churn "$t" --sources "$sources" \
 			--stats "$W/stats.$slot.$n" "${fail[@]}" 2>> "$W/err.$slot" &
 		pid=$!
