@@ -648,7 +648,7 @@ static int benchmark(void)
 
 static struct {
 	unsigned long rounds, pins, refused, enomem, nodev, buf_enomem,
-		      buf_gone, revokes, dereg_enomem, errors, udmabuf_einval;
+		      buf_gone, revokes, dereg_enomem, errors;
 	unsigned long src_pins[CHURN_MAX_SOURCES];
 	char last_error[200];
 } churn_st;
@@ -671,8 +671,6 @@ static void churn_stats(void)
 	for (i = 0; i < CHURN_MAX_SOURCES; i++)
 		n += snprintf(line + n, sizeof(line) - n, "pins%d=%-10lu ", i,
 			      churn_st.src_pins[i]);
-	n += snprintf(line + n, sizeof(line) - n, "udmabuf_einval=%-10lu ",
-		      churn_st.udmabuf_einval);
 	n += snprintf(line + n, sizeof(line) - n, "\nlast_error=%-200.200s\n",
 		      churn_st.last_error);
 	if (pwrite(churn_stats_fd, line, n, 0) != n)
@@ -777,13 +775,6 @@ static int churn(void)
 					churn_st.enomem++;
 				} else if (ret == -ENODEV && testdev) {
 					churn_st.nodev++;
-				} else if (ret == -EINVAL && opt.fail_injected &&
-					   !strcmp(sources[src[i]], "udmabuf")) {
-					/*
-					 * Known: udmabuf's vmap says -EINVAL when
-					 * vm_map_ram() fails. Counted apart.
-					 */
-					churn_st.udmabuf_einval++;
 				} else {
 					churn_error("REG_DMABUF_MR of %zu bytes of %s: %s",
 						    bufs[i].size, sources[src[i]],
