@@ -317,7 +317,9 @@ cmd_squash() {
 		die "${src#"$top"/} is not on branch dmabuf"
 	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
 		die "${src#"$top"/} has uncommitted changes: commit them first"
-	git_ log --format=%s base..HEAD | grep -qE '^(fixup|squash|amend)! ' ||
+	# Not grep -q: it exits at the first match, and git log's SIGPIPE
+	# fails the pipeline (pipefail) when the fixup is the newest commit.
+	[ -n "$(git_ log --format=%s base..HEAD | grep -E '^(fixup|squash|amend)! ')" ] ||
 		{ log "nothing to squash"; return 0; }
 	rm -rf "$wt"
 	git_ worktree prune
