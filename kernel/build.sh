@@ -7,6 +7,7 @@
 #   kernel/build.sh export     write build/linux-$KVER's commits back to the series
 #   kernel/build.sh reset      drop build/linux-$KVER's work and re-apply the series
 #   kernel/build.sh checkpatch checkpatch --strict on every patch of the series
+#   kernel/build.sh maintainers every file the series adds has a maintainer
 #   kernel/build.sh each       build every patch on its own, with W=1 and sparse
 #   kernel/build.sh uml        the UML kernel of the KUnit suites that run on UML (TTM's)
 #   kernel/build.sh squash     squash fixup! commits without touching the tree's files
@@ -48,7 +49,11 @@ fragments=("$src/kernel/configs/kvm_guest.config" "$top/kernel/configs/dmabuf.co
 # What one kernel has and the other lacks (dmem and the test device: 7.3).
 [ -f "$top/kernel/configs/dmabuf-$kver.config" ] &&
 	fragments+=("$top/kernel/configs/dmabuf-$kver.config")
-[ "${DEBUG_KERNEL:-1}" = 1 ] && fragments+=("$top/kernel/configs/debug.config")
+if [ "${DEBUG_KERNEL:-1}" = 1 ]; then
+	fragments+=("$top/kernel/configs/debug.config")
+	[ -f "$top/kernel/configs/debug-$kver.config" ] &&
+		fragments+=("$top/kernel/configs/debug-$kver.config")
+fi
 # EXTRA_CONFIG=FILE... merges more fragments.
 for f in ${EXTRA_CONFIG:-}; do
 	fragments+=("$(cd "$top" && realpath "$f")")
@@ -242,7 +247,13 @@ cmd_export() {
 		if [ "$patches" != "$mainline" ]; then
 			# The commit a mainline patch became, unchanged: share it.
 			id=$(git_ patch-id --stable < "$f" | cut -d' ' -f1)
-			read -r m hash < <(awk -v id="$id" '$1 == id { print $2, $3; exit }' "$shared" 2>/dev/null) || true
+			# The entry of this series (a renamed patch leaves its
+			# old name's record behind).
+			m="" hash=""
+			read -r m hash < <(awk -v id="$id" '$1 == id { print $2, $3 }' "$shared" 2>/dev/null |
+				while read -r e h; do
+					grep -qxF "$e" "$patches/series" && { echo "$e $h"; break; }
+				done) || true
 			if [ -n "$m" ] && [ -f "$patches/$m" ]; then
 				# Applied from an older version of the mainline patch?
 				[ "$(sha256sum < "$patches/$m" | cut -c1-16)" = "$hash" ] ||
@@ -266,11 +277,30 @@ cmd_checkpatch() {
 	for p in $(series); do
 		# UNKNOWN_COMMIT_ID off: the tree has no history before the
 		# release tarball to look up the commit a Fixes: tag names.
+		# FILE_PATH_CHANGES off: cmd_maintainers answers its question.
 		(cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict -q --no-summary \
-			--ignore UNKNOWN_COMMIT_ID "$patches/$p") || rc=1
+			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$patches/$p") || rc=1
 	done
 	[ $rc = 0 ] && log "checkpatch --strict: $(series | wc -l) patches clean"
+	cmd_maintainers || rc=1
 	return $rc
+}
+
+# checkpatch asks of every added file whether MAINTAINERS needs updating:
+# each file the series adds must have a maintainer other than THE REST.
+cmd_maintainers() {
+	local f n=0 bad=()
+	while read -r f; do
+		[ -n "$f" ] && [ -e "$src/$f" ] || continue
+		n=$((n + 1))
+		(cd "$src" && scripts/get_maintainer.pl --no-git -f "$f" 2>/dev/null) | grep -v 'THE REST' |
+			grep -q -e '(maintainer:' -e '(supporter:' -e '(odd fixer:' || bad+=("$f")
+	done < <(git_ log --diff-filter=A --name-only --format= base..dmabuf | sort -u)
+	if [ ${#bad[@]} -gt 0 ]; then
+		log "files the series adds that no MAINTAINERS entry covers: ${bad[*]}"
+		return 1
+	fi
+	log "MAINTAINERS: the $n files the series adds have maintainers"
 }
 
 # Generate the config in a scratch directory and install it only if it
@@ -481,8 +511,9 @@ config) cmd_tree; cmd_config ;;
 export) cmd_export ;;
 reset) [ -d "$src/.git" ] || new_tree; apply_series ;;
 checkpatch) cmd_tree; cmd_checkpatch ;;
+maintainers) cmd_tree; cmd_maintainers ;;
 each) cmd_tree; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_each ;;
 uml) cmd_uml ;;
 squash) cmd_squash ;;
-*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, each, uml, squash" ;;
+*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, maintainers, each, uml, squash" ;;
 esac
