@@ -181,7 +181,10 @@ kunit_tests() {	# kunit_tests NAME
 	kunit_tap "$out/$name.kunit.json" "$kver" > "$out/$name.kunit.tap"
 	cat "$out/$name.kunit.tap"
 	count_tap "$out/$name.kunit.tap"
-	for suite in cgroup_dmabuf cgroup_dmabuf_dma_buf; do
+	local suites=(cgroup_dmabuf cgroup_dmabuf_dma_buf)
+	# The dma-buf core's vmap test (patch 13): its suites are KUnit on 7.3.
+	[ "$kver" = 6.12 ] || suites+=(dma-buf-vmap)
+	for suite in "${suites[@]}"; do
 		grep -q "kunit \.*$suite\." "$out/$name.kunit.tap" ||
 			result fail "[$kver] KUnit suite $suite ran (not found in the console log)"
 	done
