@@ -239,9 +239,11 @@ chaos_faulty() {
 
 # One random action at a time, as fast as the shell goes. The actions are
 # dealt from a shuffled deck, so that every kind comes once in ten however
-# few the run has time for (a short run on a loaded host: a dozen).
+# few the run has time for (a short run on a loaded host: a dozen), a kill
+# and a migration first; those stay on top until they succeed (the worker
+# picked may just have exited).
 chaos() {
-	local pids pid p cg v want bound=1 f leaf deck=()
+	local pids pid p cg v want bound=1 f leaf deck=(0 1)
 	# Ahead of the workers, which keep both CPUs busy in the kernel:
 	# otherwise a short run on a loaded host has time for a few actions.
 	renice -n -10 -p $BASHPID > /dev/null
@@ -250,19 +252,24 @@ chaos() {
 		for f in $W/pid.*; do
 			[ -e "$f" ] && read -r pid < "$f" && pids+=("$pid")
 		done
-		[ ${#deck[@]} -gt 0 ] || mapfile -t deck < <(shuf -i 0-9)
-		# A kill or a migration waits for a worker to act on.
-		if [ ${#pids[@]} = 0 ] && [ "${deck[0]}" -le 2 ]; then
-			sleep 0.1
-			continue
-		fi
+		[ ${#deck[@]} -gt 0 ] || mapfile -t deck < <(shuf -i 0-9) ||
+			deck=($((RANDOM % 10)))
+		[ ${#deck[@]} -gt 0 ] || deck=($((RANDOM % 10)))
 		case ${deck[0]} in
-		0)	[ ${#pids[@]} -gt 0 ] && kill -9 "${pids[RANDOM % ${#pids[@]}]}" 2>/dev/null &&
-				count kill ;;
-		1|2)	[ ${#pids[@]} -gt 0 ] &&
-				rnd_leaf &&
-				echo "${pids[RANDOM % ${#pids[@]}]}" > "$leaf/cgroup.procs" 2>/dev/null &&
-				count migrate ;;
+		0)	if [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[RANDOM % ${#pids[@]}]}" 2>/dev/null; then
+				count kill
+			else
+				sleep 0.1
+				continue
+			fi ;;
+		1|2)	rnd_leaf
+			if [ ${#pids[@]} -gt 0 ] &&
+			   echo "${pids[RANDOM % ${#pids[@]}]}" > "$leaf/cgroup.procs" 2>/dev/null; then
+				count migrate
+			else
+				sleep 0.1
+				continue
+			fi ;;
 		3)	cg=$S/chaos/e$((1 + RANDOM % 2))
 			if [ -d "$cg" ]; then
 				# Move its workers out first: they hold pins, and go on.
@@ -310,6 +317,7 @@ chaos() {
 			fi ;;
 		*)	sleep 0.05 ;;
 		esac
+		count action
 		deck=("${deck[@]:1}")
 	done
 	if [ $testdev = 1 ] && [ $bound = 0 ]; then
@@ -386,7 +394,7 @@ pins_by_source=""
 for i in "${!source_list[@]}"; do pins_by_source+=" ${source_list[i]}=$(sum pins$i)"; done
 echo "# stress pins by source:$pins_by_source"
 echo "# stress refused=$(sum refused) enomem=$(sum enomem) buf_enomem=$(sum buf_enomem) dereg_enomem=$(sum dereg_enomem) nodev=$(sum nodev) buf_gone=$(sum buf_gone) revokes=$(sum revokes)"
-echo "# stress kills=$(chaos_count kill) migrations=$(chaos_count migrate) rmdirs=$(chaos_count rmdir) mkdirs=$(chaos_count mkdir) unbinds=$(chaos_count unbind) binds=$(chaos_count bind) writes=$(chaos_count write_ok) writes_refused=$(chaos_count write_einval) writes_enomem=$(chaos_count write_enomem) writes_unbound=$(chaos_count write_enodev) mkdir_enomem=$(chaos_count mkdir_enomem) bind_enomem=$(chaos_count bind_enomem) samples=$(cat $W/samples 2>/dev/null || echo 0)"
+echo "# stress chaos_actions=$(chaos_count action) kills=$(chaos_count kill) migrations=$(chaos_count migrate) rmdirs=$(chaos_count rmdir) mkdirs=$(chaos_count mkdir) unbinds=$(chaos_count unbind) binds=$(chaos_count bind) writes=$(chaos_count write_ok) writes_refused=$(chaos_count write_einval) writes_enomem=$(chaos_count write_enomem) writes_unbound=$(chaos_count write_enodev) mkdir_enomem=$(chaos_count mkdir_enomem) bind_enomem=$(chaos_count bind_enomem) samples=$(cat $W/samples 2>/dev/null || echo 0)"
 [ $faults = 1 ] &&
 	echo "# stress faults_injected=$((injected_failslab + injected_fail_page_alloc)) failslab=$injected_failslab fail_page_alloc=$injected_fail_page_alloc"
 
@@ -396,7 +404,8 @@ t_ran() {
 		[ "$(sum pins$i)" -gt 0 ] || { fail "no pin of ${source_list[i]} in $elapsed s"; bad=1; }
 	done
 	[ "$(cat $W/samples 2>/dev/null || echo 0)" -gt 0 ] || { fail "the sampler never sampled"; bad=1; }
-	[ "$(chaos_count kill)$(chaos_count migrate)" != 00 ] || { fail "the chaos loop neither killed nor migrated"; bad=1; }
+	[ "$(chaos_count kill)$(chaos_count migrate)" != 00 ] ||
+		{ fail "the chaos loop neither killed nor migrated ($(chaos_count action) actions in $elapsed s)"; bad=1; }
 	! pgrep -f -- "--churn" > /dev/null || { fail "workers stuck after the run (stacks above)"; bad=1; }
 	[ $bad = 0 ]
 }
