@@ -1,7 +1,8 @@
 # dmabuf cgroup controller: kernel series, tools and tests.
 #
 #   make           install build dependencies, build both test kernels and the tools
-#   make install   install dmabufctl (PREFIX=/usr/local, DESTDIR)
+#   make install   install dmabufctl (PREFIX=/usr/local, DESTDIR); installs only
+#                  its build dependencies (TOOL_PACKAGES), none of the tests'
 #   make check     build everything, boot both kernels in QEMU, run all tests
 #   make demo      boot the 7.3 kernel (KVER=6.12: the LTS backport) and show
 #                  the controller at work
@@ -31,10 +32,14 @@ DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex
 	libcgroup-dev libcmocka-dev python3-ply python3-git \
 	crun runc podman fuse-overlayfs slirp4netns cgroup-tools jq
 
+# What building and installing dmabufctl alone needs: make install on a
+# host where the tests never run installs only these.
+TOOL_PACKAGES := build-essential libcgroup-dev
+
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: systemd systemd-test systemd-deb systemd-export
-.PHONY: all deps kernels kernel kunit-uml tree selftests test-bins dmabufctl install check demo stress bench bench-kernel export checkpatch check-series clean
+.PHONY: all deps tool-deps kernels kernel kunit-uml tree selftests test-bins dmabufctl install check demo stress bench bench-kernel export checkpatch check-series clean
 
 all: kernels dmabufctl test-bins
 
@@ -46,6 +51,16 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "[deps] installing:" $$missing; \
 		$(SUDO) kernel/apt-suite.sh trixie-backports linux-source-7.3 && \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+tool-deps:
+	@missing=$$(for p in $(TOOL_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "[tool-deps] installing:" $$missing; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
@@ -95,7 +110,7 @@ test-bins: deps
 
 # The admin tool; the VM tests use the copy in build/bin.
 DMABUFCTL_O := $(BUILD)/dmabufctl
-dmabufctl: deps
+dmabufctl: tool-deps
 	$(MAKE) -C tools/dmabufctl O=$(DMABUFCTL_O)
 	@mkdir -p $(BIN)
 	install -m 0755 $(DMABUFCTL_O)/dmabufctl $(BIN)/dmabufctl
