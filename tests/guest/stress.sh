@@ -193,14 +193,19 @@ limit_write() {
 
 # faulty mkdir DIR | faulty write FILE TEXT: the operation alone under
 # fault injection (python3: no exec, and make-it-fail set around the call
-# only; a whole marked process, exit included, can break the VM's 9p root).
+# only; a whole marked process, exit included, can break the VM's 9p root;
+# so can code first run in the window, an error path, paged in from 9p
+# under fault injection: everything mapped is locked in memory first).
 # Status 0, or 3 for ENOMEM (and EBUSY from a driver's bind file:
 # misc_register() turns any failure to allocate a minor into EBUSY), or 1;
 # the error on stderr as strerror() says it.
 faulty() {
 	python3 - "$@" <<-'PY'
-	import errno, os, sys
+	import ctypes, errno, os, sys
 	op, path = sys.argv[1:3]
+	libc = ctypes.CDLL(None, use_errno=True)
+	if libc.mlockall(3) != 0:	# MCL_CURRENT | MCL_FUTURE
+	    sys.exit("mlockall: " + os.strerror(ctypes.get_errno()))
 	fail = os.open("/proc/self/make-it-fail", os.O_WRONLY)
 	fd = os.open(path, os.O_WRONLY) if op == "write" else -1
 	try:

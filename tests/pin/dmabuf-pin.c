@@ -736,6 +736,15 @@ static int churn(void)
 		if (fail_fd < 0)
 			die(EXIT_FAIL, "/proc/self/make-it-fail: %s (CONFIG_FAULT_INJECTION)",
 			    strerror(errno));
+		/*
+		 * Code first run inside a window (an error path) would be
+		 * paged in from the 9p root under fault injection: a failed
+		 * 9p read there has left the VM's 9p client failing every
+		 * open with EINVAL. All of this program resident, now and
+		 * for what it maps later.
+		 */
+		if (mlockall(MCL_CURRENT | MCL_FUTURE))
+			die(EXIT_FAIL, "mlockall: %s", strerror(errno));
 	}
 
 	while (!released && now() < end) {
