@@ -268,8 +268,9 @@ chaos() {
 				continue
 			fi ;;
 		1|2)	rnd_leaf
+			# 2> first: a leaf just removed fails the > itself.
 			if [ ${#pids[@]} -gt 0 ] &&
-			   echo "${pids[RANDOM % ${#pids[@]}]}" > "$leaf/cgroup.procs" 2>/dev/null; then
+			   echo "${pids[RANDOM % ${#pids[@]}]}" 2>/dev/null > "$leaf/cgroup.procs"; then
 				count migrate
 			else
 				sleep 0.1
@@ -279,7 +280,7 @@ chaos() {
 			if [ -d "$cg" ]; then
 				# Move its workers out first: they hold pins, and go on.
 				while read -r pid; do
-					echo "$pid" > $S/free/l1/cgroup.procs 2>/dev/null
+					echo "$pid" 2>/dev/null > $S/free/l1/cgroup.procs
 				done < "$cg/cgroup.procs"
 				rmdir "$cg" 2>/dev/null && count rmdir
 			elif [ $faults = 1 ] && [ $((RANDOM % 2)) = 0 ]; then
