@@ -31,7 +31,10 @@ echo "bench: Linux $name (${kernel#"$top"/})"
 mkdir -p "$out"
 
 run() {	# run NAME EXTRA_APPEND
-	"$top/tests/vm/run" --kernel "$kernel" --append "$2 kunit.enable=0" \
+	# One vCPU, single-threaded TCG: QEMU has no icount with multi-threaded
+	# TCG (the runner's default since make check boots two CPUs).
+	"$top/tests/vm/run" --kernel "$kernel" --smp 1 --tcg-thread single \
+		--append "$2 kunit.enable=0" \
 		--log "$out/$1-console.log" --out "$out/$1" -- \
 		env BENCH_LOOPS="${BENCH_LOOPS:-3000}" BENCH_ROUNDS="${BENCH_ROUNDS:-5}" \
 		"$top/tests/guest/bench.sh" | tee "$out/$1.txt"
