@@ -44,26 +44,24 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 all: kernels dmabufctl test-bins
 
 # Install what is missing, once; apt-get update only when something is.
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# $(call apt_missing,PACKAGES,LABEL[,COMMAND]): install the packages not
+# installed yet, once (COMMAND first, then apt-get update, only if any is).
+define apt_missing
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
-		echo "[deps] installing:" $$missing; \
-		$(SUDO) kernel/apt-suite.sh trixie-backports linux-source-7.3 && \
-		$(SUDO) apt-get update -qq && \
+		echo "[$(2)] installing:" $$missing; \
+		$(if $(3),$(3) && )$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call apt_missing,$(DEB_PACKAGES),deps,$(SUDO) kernel/apt-suite.sh trixie-backports linux-source-7.3)
 
 tool-deps:
-	@missing=$$(for p in $(TOOL_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
-	done); \
-	if [ -n "$$missing" ]; then \
-		echo "[tool-deps] installing:" $$missing; \
-		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	$(call apt_missing,$(TOOL_PACKAGES),tool-deps)
 
 # Both kernels, one after the other (each build uses every core).
 kernels: deps

@@ -184,6 +184,12 @@ apply_series() {
 		[ $n -le $i ] && continue
 		apply_patch "$p"
 	done < <(series)
+	# Only the entries of this series keep a record: a renumbered mainline
+	# patch must not be found under its old name.
+	if [ -f "$shared" ]; then
+		awk 'NR == FNR { entry[$0]; next } $2 in entry' <(series) "$shared" > "$shared.tmp"
+		mv "$shared.tmp" "$shared"
+	fi
 	log "series: $n patches ($i unchanged, $((n - i)) applied)"
 	save_stamp
 }
@@ -248,13 +254,7 @@ cmd_export() {
 		if [ "$patches" != "$mainline" ]; then
 			# The commit a mainline patch became, unchanged: share it.
 			id=$(git_ patch-id --stable < "$f" | cut -d' ' -f1)
-			# The entry of this series (a renamed patch leaves its
-			# old name's record behind).
-			m="" hash=""
-			read -r m hash < <(awk -v id="$id" '$1 == id { print $2, $3 }' "$shared" 2>/dev/null |
-				while read -r e h; do
-					grep -qxF "$e" "$patches/series" && { echo "$e $h"; break; }
-				done) || true
+			read -r m hash < <(awk -v id="$id" '$1 == id { print $2, $3; exit }' "$shared" 2>/dev/null) || true
 			if [ -n "$m" ] && [ -f "$patches/$m" ]; then
 				# Applied from an older version of the mainline patch?
 				[ "$(sha256sum < "$patches/$m" | cut -c1-16)" = "$hash" ] ||
@@ -276,11 +276,7 @@ cmd_export() {
 cmd_checkpatch() {
 	local p rc=0
 	for p in $(series); do
-		# UNKNOWN_COMMIT_ID off: the tree has no history before the
-		# release tarball to look up the commit a Fixes: tag names.
-		# FILE_PATH_CHANGES off: cmd_maintainers answers its question.
-		(cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict -q --no-summary \
-			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$patches/$p") || rc=1
+		"$top/kernel/checkpatch.sh" "$src" "$patches/$p" || rc=1
 	done
 	[ $rc = 0 ] && log "checkpatch --strict: $(series | wc -l) patches clean"
 	cmd_maintainers || rc=1

@@ -77,14 +77,8 @@ echo "== checkpatch --strict"
 while read -r dir p; do
 	[ -z "$p" ] && continue
 	case $p in ../*) continue ;; esac
-	# From inside the kernel tree: elsewhere checkpatch misreads blank
-	# context lines. /usr/bin first: its spdxcheck needs Debian's ply.
-	# UNKNOWN_COMMIT_ID off: the tree starts at the release tarball, with no
-	# history in which to look up the commit a Fixes: tag names.
-	# FILE_PATH_CHANGES off: answered below (kernel/build.sh maintainers).
-	if (cd "$ksrc" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict -q --no-summary \
-		--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES \
-		"$top/kernel/$dir/$p") > "$out/checkpatch.log" 2>&1; then
+	# The backport's own patches too are checked in the 7.3 tree.
+	if "$top/kernel/checkpatch.sh" "$ksrc" "$top/kernel/$dir/$p" > "$out/checkpatch.log" 2>&1; then
 		result ok "checkpatch $dir/$p"
 	else
 		cat "$out/checkpatch.log"

@@ -257,9 +257,8 @@ chaos() {
 		for f in $W/pid.*; do
 			[ -e "$f" ] && read -r pid < "$f" && pids+=("$pid")
 		done
-		[ ${#deck[@]} -gt 0 ] || mapfile -t deck < <(shuf -i 0-9) ||
-			deck=($((RANDOM % 10)))
-		[ ${#deck[@]} -gt 0 ] || deck=($((RANDOM % 10)))
+		[ ${#deck[@]} -gt 0 ] || mapfile -t deck < <(shuf -i 0-9)
+		[ ${#deck[@]} -gt 0 ] || deck=($((RANDOM % 10)))	# shuf failed
 		case ${deck[0]} in
 		0)	if [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[RANDOM % ${#pids[@]}]}" 2>/dev/null; then
 				count kill
