@@ -124,8 +124,10 @@ apply_patch() {	# apply_patch ENTRY
 		# (6.13 quoted them), calls the importer's notification
 		# move_notify (later renamed invalidate_mappings), a kernfs
 		# node's parent is a plain pointer (later an __rcu __parent),
-		# and the cgroup selftests build cgroup_util.c themselves and
-		# include ../kselftest.h (later lib/libcgroup.mk, kselftest.h).
+		# the cgroup selftests build cgroup_util.c themselves and
+		# include ../kselftest.h (later lib/libcgroup.mk, kselftest.h),
+		# and dma-buf's list of buffers is debugfs_list (later
+		# dmabuf_list).
 		sed -E -e 's/(EXPORT_SYMBOL_NS(_GPL)?\([A-Za-z0-9_]+, )"([A-Z0-9_]+)"\)/\1\3)/' \
 			-e 's/^([ +]\$\(OUTPUT\)\/test_[a-z_]+:) \$\(LIBCGROUP_O\)$/\1 cgroup_util.c/' \
 			-e 's/^\+#include "kselftest.h"$/+#include "..\/kselftest.h"/' \
@@ -133,6 +135,7 @@ apply_patch() {	# apply_patch ENTRY
 			-e 's/\bdma_buf_invalidate_mappings\b/dma_buf_move_notify/g' \
 			-e 's/\binvalidate_mappings\b/move_notify/g' \
 			-e 's/RCU_INIT_POINTER\(([a-z]+)->__parent, ([a-z]+)\);/\1->parent = \2;/' \
+			-e 's/\bdmabuf_list(_mutex)?\b/debugfs_list\1/g' \
 			"$f" > "$src/.git/dmabuf-612.patch"
 		f=$src/.git/dmabuf-612.patch
 	fi
@@ -426,10 +429,24 @@ cmd_each() {
 	local tip commits c objs out mrc nosparse new_warnings base rc=0 n=0
 	local logf=$top/build/each-$kver.log
 	local sobj=$top/build/obj-series-$kver
-	tip=$(git_ rev-parse HEAD)
-	[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
-		die "${src#"$top"/} has uncommitted changes: commit them first"
-	mapfile -t commits < <(git_ rev-list --reverse base..HEAD)
+	local wt=$top/build/each-src-$kver each_fd
+	tip=$(git_ rev-parse dmabuf)
+	# The commits are checked out in a worktree of their own, so that the
+	# tree stays at the tip, free for work and for the other commands, for
+	# the hours this takes. One 'each' at a time per worktree.
+	exec {each_fd}>"$wt.lock"
+	if ! flock -n "$each_fd"; then
+		log "waiting for another 'each' working in ${wt#"$top"/}"
+		flock "$each_fd"
+	fi
+	if [ ! -f "$wt/.git" ]; then
+		rm -rf "$wt"
+		git_ worktree prune
+		git_ worktree add -q --detach "$wt" "$tip"
+	fi
+	flock -u "$lock_fd"
+	local src=$wt
+	mapfile -t commits < <(git_ rev-list --reverse "base..$tip")
 	: > "$logf"
 	# A sparse that can check this kernel (Debian 12's cannot check 7.3).
 	local sparse
@@ -437,8 +454,7 @@ cmd_each() {
 		log "sparse: none can check this kernel (see above); W=1 only"
 		sparse=sparse
 	}
-	trap 'git_ checkout -q dmabuf' EXIT
-	git_ checkout -q base
+	git_ checkout -q -f base
 	series_config
 	log "building the base in ${sobj#"$top"/} (allnoconfig + series.config)"
 	make -s -C "$src" O="$sobj" CC="$cc" -j"$jobs" bzImage modules >> "$logf" 2>&1 ||
@@ -494,14 +510,11 @@ cmd_each() {
 			log "patch $n builds, W=1 and sparse clean: $(git_ log -1 --format=%s "$c")"
 		fi
 	done
-	git_ checkout -q dmabuf
-	trap - EXIT
-	[ "$(git_ rev-parse HEAD)" = "$tip" ] || die "could not return to the tip of the series"
 	return $rc
 }
 
-# One build.sh at a time per tree: 'each' checks out older commits, which a
-# second run would build from, or move back to the tip under it.
+# One build.sh at a time per tree ('each' lets go of it once its worktree
+# is set up).
 mkdir -p "$top/build"
 exec {lock_fd}>"$top/build/linux-$kver.lock"
 if ! flock -n "$lock_fd"; then

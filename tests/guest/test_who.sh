@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Who holds what: the list of pins held (dma_buf/pins in debugfs) and the
+# tracepoints dmabuf_cgroup:charge, uncharge and refuse (through tracefs),
+# while dmabuf-pin registers dma-buf MRs on soft-RoCE (rxe): who pinned
+# what, in which cgroup and pool, since when, and which limit refused. TAP
+# on stdout.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+T=dmabuf_trace	# the tests' parent cgroup
+TR=/sys/kernel/tracing
+PINS=/sys/kernel/debug/dma_buf/pins
+M1=1048576
+
+# Start tracing EVENTS... of dmabuf_cgroup from an empty buffer.
+trace_on() {
+	local e
+	echo 0 > "$TR/tracing_on"
+	echo > "$TR/set_event"
+	for e in "$@"; do
+		echo "dmabuf_cgroup:$e" >> "$TR/set_event" || return 1
+	done
+	echo > "$TR/trace"
+	echo 1 > "$TR/tracing_on"
+}
+
+# The dmabuf_cgroup lines of the trace so far, as "EVENT: FIELDS".
+trace_lines() {
+	sed -nE 's/.* (charge|uncharge|refuse): /\1: /p' "$TR/trace"
+}
+
+trace_off() {
+	echo 0 > "$TR/tracing_on"
+	echo > "$TR/set_event"
+}
+
+# cgid DIR: the id the tracepoints give the cgroup DIR.
+cgid() { stat -c %i "$1"; }
+
+# count PATTERN: how many trace lines match the extended regex PATTERN.
+count() { trace_lines | grep -cE "$1"; }
+
+t_charge_uncharge() {
+	mkcg $T/a && mkcg $T/b || return 1
+	local a=$CGROOT/$T/a id pid n
+	id=$(cgid "$a")
+	trace_on charge uncharge || fail "cannot enable the events" || return 1
+	hold h "$a" -s udmabuf -z 1M -n 2 || return 1
+	pid=${held_pid[h]}
+	local want="cgroup=$id pool=udmabuf bytes=$M1 pid=$pid comm=dmabuf-pin importer=[^ ]+\$"
+	n=$(count "^charge: $want")
+	expect "charge events of 2 MRs" "$n" 2 || { trace_lines >&2; return 1; }
+	n=$(count '^uncharge: ')
+	expect "uncharge events while the MRs are held" "$n" 0 || { trace_lines >&2; return 1; }
+	# Moved away before it deregisters: the uncharge still names the
+	# cgroup charged and the task that pinned.
+	echo "$pid" > "$CGROOT/$T/b/cgroup.procs" || return 1
+	release h
+	expect "exit status of the holder" "$status" 0 || return 1
+	n=$(count "^uncharge: $want")
+	expect "uncharge events after release" "$n" 2 || { trace_lines >&2; return 1; }
+	# Every field of an uncharge is its charge's, importer included.
+	expect "uncharges match the charges" \
+		"$(trace_lines | sed -n 's/^uncharge: //p' | sort | uniq -c | sed 's/^ *//')" \
+		"$(trace_lines | sed -n 's/^charge: //p' | sort | uniq -c | sed 's/^ *//')"
+	trace_off
+}
+
+t_refuse_names_the_limit() {
+	mkcg $T/p && mkcg $T/p/c || return 1
+	local p=$CGROOT/$T/p c=$CGROOT/$T/p/c n
+	echo "udmabuf 1M" > "$p/dmabuf.pinned.max"
+	trace_on charge refuse || fail "cannot enable the events" || return 1
+	pin "$c" -s udmabuf -z 1M -n 2
+	expect "exit status of 2 pins under a parent's 1M" "$status" 3 || return 1
+	n=$(count "^charge: cgroup=$(cgid "$c") pool=udmabuf bytes=$M1 pid=[0-9]+ comm=dmabuf-pin ")
+	expect "charge events" "$n" 1 || { trace_lines >&2; return 1; }
+	n=$(count "^refuse: cgroup=$(cgid "$c") limited=$(cgid "$p") max=$M1 pool=udmabuf bytes=$M1 pid=[0-9]+ comm=dmabuf-pin importer=[^ ]+\$")
+	expect "refuse events naming the parent's limit" "$n" 1 || { trace_lines >&2; return 1; }
+	expect_file "$p" dmabuf.pinned.events.local udmabuf max=1
+	trace_off
+}
+
+# pins_of PID: the lines of the list of pins held by PID.
+pins_of() { grep "^pid=$1 " "$PINS"; }
+
+t_pins_list() {
+	mkcg $T/a && mkcg $T/b || return 1
+	local a=$CGROOT/$T/a pid n age1 age2
+	hold h "$a" -s udmabuf -z 1M -n 2 || return 1
+	pid=${held_pid[h]}
+	local want="^pid=$pid comm=dmabuf-pin cgroup=/$T/a cgroup_id=$(cgid "$a") pool=udmabuf bytes=$M1 age_ms=[0-9]+ importer=[^ ]+ exporter=udmabuf inode=[0-9]+\$"
+	n=$(pins_of "$pid" | grep -cE "$want")
+	expect "pins listed for 2 MRs" "$n" 2 || { cat "$PINS" >&2; return 1; }
+	# Moved away, the pins stay listed where they are charged.
+	echo "$pid" > "$CGROOT/$T/b/cgroup.procs" || return 1
+	age1=$(pins_of "$pid" | head -n 1 | sed -E 's/.* age_ms=([0-9]+) .*/\1/')
+	sleep 1
+	n=$(pins_of "$pid" | grep -cE "$want")
+	expect "pins listed after the holder moved" "$n" 2 || { cat "$PINS" >&2; return 1; }
+	age2=$(pins_of "$pid" | head -n 1 | sed -E 's/.* age_ms=([0-9]+) .*/\1/')
+	[ $((age2 - age1)) -ge 900 ] || fail "age_ms went from $age1 to $age2 in a second" || return 1
+	# A heap pin of another holder is listed under its own pool.
+	hold g "$CGROOT/$T/b" -s heap -z 1M -n 1 || return 1
+	n=$(pins_of "${held_pid[g]}" | grep -cE " cgroup=/$T/b .* pool=dma_heap/system bytes=$M1 .* exporter=system ")
+	expect "the heap pin listed" "$n" 1 || { cat "$PINS" >&2; return 1; }
+	release h
+	expect "exit status of the holder" "$status" 0 || return 1
+	expect "pins listed after release" "$(pins_of "$pid" | wc -l)" 0 &&
+	expect "the other holder's pin still listed" "$(pins_of "${held_pid[g]}" | wc -l)" 1
+}
+
+t_no_events_when_disabled() {
+	mkcg $T/a || return 1
+	trace_on || return 1
+	pin "$CGROOT/$T/a" -s udmabuf -z 1M -n 1
+	expect "exit status of a pin" "$status" 0 || return 1
+	expect "dmabuf_cgroup lines with the events off" "$(trace_lines | wc -l)" 0
+	trace_off
+}
+
+grep -qw dmabuf "$CGROOT/cgroup.controllers" || skip_all "who holds what" "no dmabuf controller"
+# The test kernel has both; a kernel without them fails here.
+grep -q " /sys/kernel/debug debugfs " /proc/mounts || mount -t debugfs nodev /sys/kernel/debug
+grep -q " $TR tracefs " /proc/mounts || mount -t tracefs nodev $TR
+for f in "$PINS" "$TR/events/dmabuf_cgroup/charge" "$TR/events/dmabuf_cgroup/uncharge" \
+	 "$TR/events/dmabuf_cgroup/refuse"; do
+	[ -e "$f" ] || { not_ok "$f exists"; tap_done; exit; }
+done
+need_rxe
+echo "+dmabuf" > "$CGROOT/cgroup.subtree_control"
+mkdir -p "$CGROOT/$T"
+
+run_test "dma_buf/pins lists each pin held: pinner, cgroup, pool, bytes, age, importer, exporter" t_pins_list
+run_test "charge and uncharge name the cgroup, pool, bytes, pinner and importer" t_charge_uncharge
+run_test "refuse names the cgroup whose limit refused, and the limit" t_refuse_names_the_limit
+run_test "no events unless enabled" t_no_events_when_disabled
+trace_off
+rmdir "$CGROOT/$T" 2>/dev/null
+tap_done
