@@ -30,7 +30,8 @@ DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex
 	libssl-dev dwarves cpio kmod xz-utils python3 git ccache sparse \
 	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev \
 	libcgroup-dev libcmocka-dev python3-ply python3-git \
-	crun runc podman fuse-overlayfs slirp4netns cgroup-tools jq
+	crun runc podman fuse-overlayfs slirp4netns cgroup-tools jq \
+	linux-perf
 
 # What building and installing dmabufctl alone needs: make install on a
 # host where the tests never run installs only these.
