@@ -44,6 +44,8 @@ obj=${OBJ:-$top/build/obj-$kver}
 pkg=linux-source-$kver
 tarball=/usr/src/$pkg.tar.xz
 stamp=$src/.git/dmabuf-series
+# Where 'each' checks the commits out: a worktree of the tree.
+each_wt=$top/build/each-src-$kver
 jobs=${JOBS:-$(($(nproc) + 1))}
 fragments=("$src/kernel/configs/kvm_guest.config" "$top/kernel/configs/dmabuf.config"
 	   "$top/kernel/configs/vm.config")
@@ -79,7 +81,12 @@ save_stamp() { echo "$(series_id) $(git_ rev-parse HEAD)" > "$stamp"; }
 new_tree() {
 	[ -f "$tarball" ] || die "$tarball is missing: 'make deps' installs $pkg"
 	log "unpacking $pkg $(source_version)"
-	rm -rf "$src" "$src.tmp"
+	# The old tree's worktree goes with it; not under a running 'each'.
+	exec {wt_fd}>"$each_wt.lock"
+	flock -n "$wt_fd" ||
+		die "an 'each' is running in ${each_wt#"$top"/}: let it end (or stop it) before a new tree"
+	rm -rf "$each_wt" "$src" "$src.tmp"
+	exec {wt_fd}>&-
 	mkdir -p "$src.tmp"
 	tar -C "$src.tmp" -xf "$tarball"
 	mv "$src.tmp/$pkg" "$src"
@@ -206,8 +213,8 @@ cmd_tree() {
 	local have="" head=""
 	[ -f "$stamp" ] && read -r have head < "$stamp"
 	if [ "$(series_id)" = "$have" ]; then
-		# Up to date, but a killed 'each' can leave another commit
-		# checked out: what is built is always the tip of the series.
+		# Up to date; but what is built is always the tip of the
+		# series, whatever was checked out by hand.
 		[ "$(git_ rev-parse HEAD)" = "$head" ] &&
 			[ "$(git_ symbolic-ref -q HEAD)" = refs/heads/dmabuf ] && return
 		[ -z "$(git_ status --porcelain --untracked-files=no)" ] ||
@@ -429,22 +436,23 @@ cmd_each() {
 	local tip commits c objs out mrc nosparse new_warnings base rc=0 n=0
 	local logf=$top/build/each-$kver.log
 	local sobj=$top/build/obj-series-$kver
-	local wt=$top/build/each-src-$kver each_fd
+	local wt=$each_wt each_fd
 	tip=$(git_ rev-parse dmabuf)
 	# The commits are checked out in a worktree of their own, so that the
 	# tree stays at the tip, free for work and for the other commands, for
-	# the hours this takes. One 'each' at a time per worktree.
+	# the hours this takes. One 'each' at a time per worktree: a second
+	# one gives up rather than hold the tree's lock while it waits.
 	exec {each_fd}>"$wt.lock"
-	if ! flock -n "$each_fd"; then
-		log "waiting for another 'each' working in ${wt#"$top"/}"
-		flock "$each_fd"
-	fi
-	if [ ! -f "$wt/.git" ]; then
+	flock -n "$each_fd" ||
+		die "another 'each' is running in ${wt#"$top"/}"
+	# A worktree of an older tree (unpacked again since) is made anew.
+	if [ "$(git -C "$wt" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)" != "$src/.git" ]; then
 		rm -rf "$wt"
 		git_ worktree prune
 		git_ worktree add -q --detach "$wt" "$tip"
 	fi
 	flock -u "$lock_fd"
+	log "checking the series at $(git_ rev-parse --short "$tip") in ${wt#"$top"/}"
 	local src=$wt
 	mapfile -t commits < <(git_ rev-list --reverse "base..$tip")
 	: > "$logf"

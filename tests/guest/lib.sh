@@ -136,8 +136,17 @@ pin() {
 	status=$?
 }
 
+# Background processes a test started, killed after it (test_pids+=($!)),
+# and what a test file wants undone after each test (cleanup_hook).
+test_pids=()
 cleanup_test() {
-	local name cg
+	local name cg pid
+	for pid in "${test_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	test_pids=()
+	declare -F cleanup_hook >/dev/null && cleanup_hook
 	for name in "${!held_fd[@]}"; do
 		release "$name"
 	done

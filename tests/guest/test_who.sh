@@ -29,9 +29,17 @@ trace_lines() {
 	sed -nE 's/.* (charge|uncharge|refuse): /\1: /p' "$TR/trace"
 }
 
+# The events off, tracing back on as the boot had it, the buffer empty.
 trace_off() {
-	echo 0 > "$TR/tracing_on"
 	echo > "$TR/set_event"
+	echo > "$TR/trace"
+	echo 1 > "$TR/tracing_on"
+}
+
+# After each test (lib.sh's cleanup_test), whether it passed or not.
+cleanup_hook() {
+	trace_off
+	rm -f /tmp/who-helper.out /tmp/who-helper.go /tmp/who-perf.data /tmp/who-perf.out
 }
 
 # cgid DIR: the id the tracepoints give the cgroup DIR.
@@ -83,6 +91,7 @@ while not os.path.exists(sys.argv[3]) and time.monotonic() < end:
 os.close(fd)
 ' "$pid" "$fd" "$go" > "$out" 2>&1 &
 	helper=$!
+	test_pids+=("$helper")
 	for _ in $(seq 1 300); do grep -q got "$out" && break; sleep 0.1; done
 	grep -q got "$out" || fail "the helper got no copy: $(cat "$out")" || return 1
 	echo "$pid" > "$CGROOT/$T/b/cgroup.procs" || return 1
@@ -105,8 +114,6 @@ os.close(fd)
 	expect "uncharges match the charges" \
 		"$(trace_lines | sed -n 's/^uncharge: //p' | sort | uniq -c | sed 's/^ *//')" \
 		"$(trace_lines | sed -n 's/^charge: //p' | sort | uniq -c | sed 's/^ *//')"
-	rm -f "$go" "$out"
-	trace_off
 }
 
 t_refuse_names_the_limit() {
@@ -121,7 +128,6 @@ t_refuse_names_the_limit() {
 	n=$(count "^refuse: cgroup_id=$(cgid "$c") limited_id=$(cgid "$p") max=$M1 pool=udmabuf bytes=$M1 pid=[0-9]+ comm=dmabuf-pin importer=$IMPORTER\$")
 	expect "refuse events naming the parent's limit" "$n" 1 || { trace_lines >&2; return 1; }
 	expect_file "$p" dmabuf.pinned.events.local udmabuf max=1
-	trace_off
 }
 
 # pins_of PID: the lines of the list of pins held by PID.
@@ -169,7 +175,7 @@ t_formats() {
 
 # perf record/script, Debian's linux-perf: the events by name, fields parsed.
 t_perf() {
-	command -v perf >/dev/null || { skip_reason="no perf (Debian's linux-perf)"; return 2; }
+	command -v perf >/dev/null || fail "no perf: 'make deps' installs Debian's linux-perf" || return 1
 	mkcg $T/a || return 1
 	local data=/tmp/who-perf.data n
 	echo 0 > "$TR/tracing_on"
@@ -181,7 +187,6 @@ t_perf() {
 	expect "charges perf script shows" "$n" 2 || { perf script -i "$data" >&2; return 1; }
 	n=$(perf script -i "$data" 2>&1 | grep -c "dmabuf_cgroup:uncharge: ")
 	expect "uncharges perf script shows" "$n" 2 || { perf script -i "$data" >&2; return 1; }
-	rm -f "$data" /tmp/who-perf.out
 }
 
 grep -qw dmabuf "$CGROOT/cgroup.controllers" || skip_all "who holds what" "no dmabuf controller"
