@@ -167,6 +167,29 @@ t_show_pid() {
 	rm -f "$j"; return $r
 }
 
+# pins: who holds what, from the kernel's list (dma_buf/pins in debugfs).
+t_pins() {
+	mkcg $T && mkcg $T/h && mkcg $T/o || return 1
+	grep -q " /sys/kernel/debug debugfs " /proc/mounts || mount -t debugfs nodev /sys/kernel/debug
+	hold h "$CGROOT/$T/h" -z 4M -n 2 || return 1
+	hold o "$CGROOT/$T/o" -s heap -z 1M -n 1 || return 1
+	local pid=${held_pid[h]} j
+	ctl 0 pins --cgroup $T/h || return 1
+	[ "$(echo "$out" | grep -cE "^ *$pid dmabuf-pin +/$T/h +udmabuf +4MiB ")" = 2 ] ||
+		fail "pins --cgroup $T/h: $out" || return 1
+	j=$(mktemp)
+	ctl 0 -j pins --pid "$pid" || return 1
+	echo "$out" > "$j"
+	json "$j" '[(p["cgroup"], p["pool"], p["bytes"], p["comm"]) for p in d["pins"]] == [("/'$T'/h", "udmabuf", 4194304, "dmabuf-pin")] * 2' || { rm -f "$j"; return 1; }
+	ctl 0 -j pins --cgroup "/$T" --pool /dev/dma_heap/system || return 1
+	echo "$out" > "$j"
+	json "$j" '[(p["pid"], p["cgroup"], p["bytes"]) for p in d["pins"]] == [('"${held_pid[o]}"', "/'$T'/o", 1048576)]' || { rm -f "$j"; return 1; }
+	rm -f "$j"
+	release h
+	ctl 0 pins --pid "$pid" || return 1
+	expect "pins of a released holder" "$(echo "$out" | sed 1d | wc -l)" 0
+}
+
 # An unprivileged user in a delegated cgroup: run works there; the limits
 # of the delegated cgroup itself are its parent's (root's) to set.
 t_delegated() {
@@ -208,6 +231,7 @@ run_test "run: third 4M pin under 8M refused, exit 3, cgroup removed" t_run_refu
 run_test "run in the caller's own cgroup (moved into a leaf)" t_run_own_cgroup
 run_test "watch: a line per refusal, JSON array" t_watch
 run_test "cgroup show --pid and pool show with a held pin" t_show_pid
+run_test "pins: each pin held, filtered by cgroup, pool and pid; text and JSON" t_pins
 modes=$(stat -c '%a %n' /dev/udmabuf /dev/infiniband/*)
 run_test "non-root run in a delegated subtree" t_delegated
 while read -r m f; do chmod "$m" "$f"; done <<< "$modes"

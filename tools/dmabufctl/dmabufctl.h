@@ -7,7 +7,7 @@
  *   size.c     sizes (parse "1.5G", print IEC) and pool names (/dev paths)
  *   output.c   text/JSON output, errors with their cause, fix and status
  *   cgfs.c     everything that touches cgroupfs (libcgroup or direct IO)
- *   pool.c, cgroup.c, run.c, watch.c: the commands
+ *   pool.c, pins.c, cgroup.c, run.c, watch.c: the commands
  */
 #ifndef DMABUFCTL_H
 #define DMABUFCTL_H
@@ -97,6 +97,7 @@ const char *cg_show(const char *cg);	/* "/" + cg, for people */
 
 /* commands */
 int cmd_pool(int argc, char **argv);
+int cmd_pins(int argc, char **argv);
 int cmd_cgroup(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_watch(int argc, char **argv);

@@ -23,6 +23,7 @@ static const char usage_text[] =
 "\n"
 "objects and commands (any prefix will do):\n"
 "  pool [show]                                 pools: capacity, pinned, live pins\n"
+"  pins [--cgroup CG] [--pool POOL] [--pid PID] who holds what: each pin held\n"
 "  cgroup show [CGROUP | --pid PID] [-r]       per pool: current, peak, max, events\n"
 "  cgroup set CGROUP POOL SIZE|max [POOL SIZE]...   set limits (dmabuf.pinned.max)\n"
 "  cgroup enable CGROUP [--subtree]            enable dmabuf on every ancestor\n"
@@ -98,6 +99,7 @@ static const struct object {
 	int (*fn)(int argc, char **argv);
 } objects[] = {
 	{ "pool", cmd_pool },
+	{ "pins", cmd_pins },
 	{ "cgroup", cmd_cgroup },
 	{ "watch", cmd_watch },
 	{ "run", cmd_run },
@@ -133,6 +135,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
 		if (matches(argv[a], objects[i].name))
 			return out_end(objects[i].fn(argc - a - 1, argv + a + 1));
-	return out_end(fail(EXIT_USAGE, "objects: pool, cgroup, watch, run; see `dmabufctl --help`",
+	return out_end(fail(EXIT_USAGE, "objects: pool, pins, cgroup, watch, run; see `dmabufctl --help`",
 			    "unknown object '%s'", argv[a]));
 }

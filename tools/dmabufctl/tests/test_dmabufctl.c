@@ -407,7 +407,7 @@ static void test_usage(void **state)
 	static const char *const helps[][3] = {
 		{ "--help" }, { "help" }, { "pool", "--help" }, { "cgroup", "-h" },
 		{ "cgroup", "set", "--help" }, { "c", "enable", "help" }, { "watch", "--help" },
-		{ "run", "--help" },
+		{ "run", "--help" }, { "pins", "--help" },
 	};
 	size_t i;
 
@@ -423,7 +423,7 @@ static void test_usage(void **state)
 	RUN(1, "-j");
 	json_error(1, "no object given");
 	RUN(1, "frob");
-	HAS(r.err, "unknown object 'frob': objects: pool, cgroup, watch, run");
+	HAS(r.err, "unknown object 'frob': objects: pool, pins, cgroup, watch, run");
 	RUN(1, "-p", "frob");
 	json_error(1, "unknown object 'frob'");
 	RUN(1, "--frob");
@@ -856,6 +856,48 @@ static void test_run_errors(void **state)
 	assert_int_equal(system(fmt("ls -d %s/job/dmabufctl-run.* 2>/dev/null", root)) == 0, 0);
 }
 
+/* pins: the kernel's list, as debugfs has it */
+
+static void test_pins(void **state)
+{
+	char dbg[512], dbg_opt[600];
+
+	(void)state;
+	snprintf(dbg, sizeof(dbg), "%s/debugfs", root);
+	snprintf(dbg_opt, sizeof(dbg_opt), "--debugfs=%s", dbg);
+	assert_int_equal(system(fmt("mkdir -p %s/dma_buf", dbg)), 0);
+	put("debugfs/dma_buf/pins",
+	    "pid=412 comm=ib\\040reg cgroup=/job/a cgroup_id=7523 pool=udmabuf bytes=1048576 age_ms=5312 importer=0000:00:02.0 exporter=udmabuf inode=33\n"
+	    "pid=500 comm=python3 cgroup=/job cgroup_id=7524 pool=dma_heap/system bytes=4194304 age_ms=7300000 importer=iommufd exporter=system inode=34 later=1\n"
+	    "pid=501 comm=x cgroup=/jobs cgroup_id=7525 pool=udmabuf bytes=4096 age_ms=61000 importer=iommufd exporter=udmabuf inode=35\n");
+	RUN(0, "pins", "--debugfs", dbg);
+	HAS(r.out, "    412 ib reg          /job/a                   udmabuf               1MiB     5.3s 0000:00:02.0   udmabuf\n");
+	HAS(r.out, "    500 python3         /job                     dma_heap/system       4MiB    2h01m iommufd        system\n");
+	HAS(r.out, "    501 x               /jobs                    udmabuf               4KiB    1m01s iommufd        udmabuf\n");
+	/* a subtree, not a prefix of names; removed cgroups need not exist */
+	RUN(0, "-j", "pins", dbg_opt, "--cgroup", "/job");
+	json_check(r.out, "[p[\"pid\"] for p in d[\"pins\"]] == [412, 500]");
+	RUN(0, "-j", "pins", "--debugfs", dbg, "--cgroup", fmt("%s/job/a/gone", root));
+	json_check(r.out, "d == {\"pins\": []}");
+	RUN(0, "-j", "pins", "--debugfs", dbg, "--pool", "/dev/udmabuf", "--pid", "412");
+	json_check(r.out, "d == {\"pins\": [{\"pid\": 412, \"comm\": \"ib reg\", \"cgroup\": \"/job/a\", "
+		   "\"cgroup_id\": 7523, \"pool\": \"udmabuf\", \"bytes\": 1048576, \"age_ms\": 5312, "
+		   "\"importer\": \"0000:00:02.0\", \"exporter\": \"udmabuf\", \"inode\": 33}]}");
+	/* a line this version does not understand is said, not shown */
+	put("debugfs/dma_buf/pins", "pid=1 comm=a\n");
+	RUN(0, "pins", "--debugfs", dbg);
+	HAS(r.err, "1 line(s) of");
+	/* errors */
+	RUN(1, "pins", "--pid", "x");
+	RUN(1, "pins", "--bogus");
+	RUN(2, "pins", "--debugfs", fmt("%s/nothing", root));
+	HAS(r.err, "mount -t debugfs");
+	assert_int_equal(system(fmt("rm -f %s/dma_buf/pins", dbg)), 0);
+	RUN(2, "-j", "pins", "--debugfs", dbg);
+	HAS(r.out, "does not list pins");
+	assert_true(json_valid(r.out));
+}
+
 int main(void)
 {
 	const struct CMUnitTest unit[] = {
@@ -867,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_root_errors),
 		cmocka_unit_test(test_pool_show),
+		cmocka_unit_test(test_pins),
 		cmocka_unit_test(test_cgroup_show),
 		cmocka_unit_test(test_cgroup_show_recursive),
 		cmocka_unit_test(test_cgroup_show_pid),

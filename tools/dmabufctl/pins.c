@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabufctl pins: who holds what. Each pin charged and held, from the
+ * kernel's list in debugfs (dma_buf/pins, one "key=value ..." line per pin,
+ * values with spaces, tabs, newlines and backslashes escaped as octal).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dmabufctl.h"
+
+static const char usage[] =
+	"dmabufctl pins [--cgroup CGROUP] [--pool POOL] [--pid PID] [--debugfs DIR]";
+
+static const char help[] =
+"usage: dmabufctl pins [--cgroup CGROUP] [--pool POOL] [--pid PID] [--debugfs DIR]\n"
+"\n"
+"Every pin charged to the dmabuf controller and still held: the task that\n"
+"pinned (as it was then; it may have exited since), the cgroup charged, the\n"
+"pool, the size, how long ago, the importer's device and the buffer's\n"
+"exporter. Read from dma_buf/pins in debugfs, which only root can read.\n"
+"\n"
+"  --cgroup CGROUP   pins charged to CGROUP or below it (also removed ones)\n"
+"  --pool POOL       pins of POOL (a name or /dev/udmabuf, /dev/dma_heap/NAME)\n"
+"  --pid PID         pins made by process PID\n"
+"  --debugfs DIR     where debugfs is mounted (default /sys/kernel/debug;\n"
+"                    also $DMABUFCTL_DEBUGFS)\n";
+
+struct pin {
+	char pid[16], comm[64], cgroup[CG_MAX], cgroup_id[24], pool[POOL_NAME_MAX];
+	char bytes[24], age_ms[24], importer[128], exporter[128], inode[24];
+};
+
+/* Copy @v, up to the next space, into @dst, undoing the kernel's octal. */
+static const char *unescape(const char *v, char *dst, size_t n)
+{
+	size_t k = 0;
+
+	while (*v && *v != ' ' && *v != '\n') {
+		char c = *v++;
+
+		if (c == '\\' && v[0] >= '0' && v[0] <= '7' && v[1] >= '0' && v[1] <= '7' &&
+		    v[2] >= '0' && v[2] <= '7') {
+			c = (char)((v[0] - '0') << 6 | (v[1] - '0') << 3 | (v[2] - '0'));
+			v += 3;
+		}
+		if (k + 1 < n)
+			dst[k++] = c;
+	}
+	dst[k] = '\0';
+	return v;
+}
+
+/* One line of the list; -1 if it is not one (a newer kernel's, say). */
+static int parse(const char *line, struct pin *p)
+{
+	static const struct { const char *key; size_t off, n; } keys[] = {
+#define K(f) { #f, offsetof(struct pin, f), sizeof(((struct pin *)0)->f) }
+		K(pid), K(comm), K(cgroup), K(cgroup_id), K(pool), K(bytes),
+		K(age_ms), K(importer), K(exporter), K(inode),
+#undef K
+	};
+	unsigned int seen = 0;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	while (*line && *line != '\n') {
+		const char *eq = strchr(line, '=');
+		const char *sp = strchr(line, ' ');
+
+		if (!eq || (sp && sp < eq))
+			return -1;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strlen(keys[i].key) == (size_t)(eq - line) &&
+			    !strncmp(line, keys[i].key, eq - line))
+				break;
+		if (i < sizeof(keys) / sizeof(keys[0])) {
+			line = unescape(eq + 1, (char *)p + keys[i].off, keys[i].n);
+			seen |= 1u << i;
+		} else {	/* a key this version does not know */
+			line = sp ? sp : eq + strlen(eq);
+		}
+		while (*line == ' ')
+			line++;
+	}
+	return seen == (1u << (sizeof(keys) / sizeof(keys[0]))) - 1 ? 0 : -1;
+}
+
+/* 3.2s, 4m05s, 2h03m, 5d04h */
+static const char *age_str(unsigned long long ms, char *buf, size_t n)
+{
+	unsigned long long s = ms / 1000;
+
+	if (s < 60)
+		snprintf(buf, n, "%llu.%llus", s, ms % 1000 / 100);
+	else if (s < 3600)
+		snprintf(buf, n, "%llum%02llus", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, n, "%lluh%02llum", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, n, "%llud%02lluh", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+/* "/a/b", "a/b/" or the mount's path of it: "a/b" ("" for the root). */
+static void cg_filter(const char *arg, char *cg, size_t n)
+{
+	const char *root = cgfs_root();
+	size_t rl = strlen(root), l;
+
+	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
+		arg += rl;
+	while (*arg == '/')
+		arg++;
+	snprintf(cg, n, "%s", arg);
+	l = strlen(cg);
+	while (l && cg[l - 1] == '/')
+		cg[--l] = '\0';
+}
+
+static bool in_subtree(const char *path, const char *cg)
+{
+	size_t l = strlen(cg);
+
+	while (*path == '/')
+		path++;
+	return !l || (!strncmp(path, cg, l) && (!path[l] || path[l] == '/'));
+}
+
+static const char *opt_arg(int argc, char **argv, int *i, const char *name)
+{
+	size_t l = strlen(name);
+
+	if (!strncmp(argv[*i], name, l) && argv[*i][l] == '=')
+		return argv[*i] + l + 1;
+	if (!strcmp(argv[*i], name) && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+int cmd_pins(int argc, char **argv)
+{
+	const char *cg_arg = NULL, *pool_arg = NULL, *pid_arg = NULL, *v;
+	const char *dbg = getenv("DMABUFCTL_DEBUGFS");
+	char cg[CG_MAX] = "", pool[POOL_NAME_MAX] = "", path[4096], b1[32], b2[32];
+	char *line = NULL, *end;
+	size_t cap = 0, bad = 0;
+	struct pin p;
+	FILE *f;
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		if (help_opt(argv[i])) {
+			fputs(help, stdout);
+			return 0;
+		}
+		if (global_opt(argv[i]))
+			continue;
+		if ((v = opt_arg(argc, argv, &i, "--cgroup")))
+			cg_arg = v;
+		else if ((v = opt_arg(argc, argv, &i, "--pool")))
+			pool_arg = v;
+		else if ((v = opt_arg(argc, argv, &i, "--pid")))
+			pid_arg = v;
+		else if ((v = opt_arg(argc, argv, &i, "--debugfs")))
+			dbg = v;
+		else
+			return usage_error(usage, "unknown argument '%s'", argv[i]);
+	}
+	if (pid_arg && (strtol(pid_arg, &end, 10) <= 0 || *end))
+		return usage_error(usage, "--pid takes a process id, not '%s'", pid_arg);
+	if (pool_arg && pool_from_arg(pool_arg, pool, sizeof(pool)))
+		return usage_error(usage, "bad pool '%s'", pool_arg);
+	if (cg_arg) {
+		r = cgfs_init(cgroup_root_opt);
+		if (r)
+			return r;
+		cg_filter(cg_arg, cg, sizeof(cg));
+	}
+
+	snprintf(path, sizeof(path), "%s/dma_buf/pins", dbg && *dbg ? dbg : "/sys/kernel/debug");
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == EACCES || errno == EPERM)
+			return fail(EXIT_SYS, "run it as root", "cannot read %s: %s", path,
+				    strerror(errno));
+		if (errno == ENOENT && access(fixf("%s/dma_buf", dbg && *dbg ? dbg : "/sys/kernel/debug"), F_OK))
+			return fail(EXIT_SYS, "mount debugfs: mount -t debugfs none /sys/kernel/debug",
+				    "no dma_buf directory in debugfs (%s)", path);
+		if (errno == ENOENT)
+			return fail(EXIT_SYS, "a kernel with the dmabuf controller's list of pins is needed",
+				    "this kernel does not list pins (%s)", path);
+		return fail(EXIT_SYS, NULL, "cannot read %s: %s", path, strerror(errno));
+	}
+
+	if (opt.json) {
+		j_obj(NULL);
+		j_arr("pins");
+	} else {
+		fprintf(out, "%7s %-15s %-24s %-16s %9s %8s %-14s %s\n", "PID", "COMM", "CGROUP",
+			"POOL", "SIZE", "AGE", "IMPORTER", "EXPORTER");
+	}
+	while (getline(&line, &cap, f) > 0) {
+		if (parse(line, &p)) {
+			bad++;
+			continue;
+		}
+		if ((pid_arg && strcmp(p.pid, pid_arg)) || (*pool && strcmp(p.pool, pool)) ||
+		    (cg_arg && !in_subtree(p.cgroup, cg)))
+			continue;
+		if (opt.json) {
+			j_obj(NULL);
+			j_int("pid", strtoll(p.pid, NULL, 10));
+			j_str("comm", p.comm);
+			j_str("cgroup", p.cgroup);
+			j_u64("cgroup_id", strtoull(p.cgroup_id, NULL, 10));
+			j_str("pool", p.pool);
+			j_u64("bytes", strtoull(p.bytes, NULL, 10));
+			j_u64("age_ms", strtoull(p.age_ms, NULL, 10));
+			j_str("importer", p.importer);
+			j_str("exporter", p.exporter);
+			j_u64("inode", strtoull(p.inode, NULL, 10));
+			j_end();
+		} else {
+			fprintf(out, "%7s %-15s %-24s %-16s %9s %8s %-14s %s\n", p.pid, p.comm,
+				p.cgroup, p.pool,
+				size_str(strtoull(p.bytes, NULL, 10), opt.bytes, b1, sizeof(b1)),
+				age_str(strtoull(p.age_ms, NULL, 10), b2, sizeof(b2)),
+				p.importer, p.exporter);
+		}
+	}
+	free(line);
+	fclose(f);
+	if (opt.json) {
+		j_end();
+		j_end();
+	}
+	if (bad)
+		note("%zu line(s) of %s not understood: a newer kernel's format?", bad, path);
+	return 0;
+}
