@@ -215,7 +215,7 @@ int cgfs_init(const char *override)
 }
 
 /* "a//b/" is "a/b"; ".." is refused. */
-static int normalize(const char *in, char *cg, size_t n)
+int cgfs_normalize(const char *in, char *cg, size_t n)
 {
 	size_t len = 0;
 	const char *p = in, *e;
@@ -258,7 +258,7 @@ int cgfs_resolve(const char *arg, char *cg, size_t n)
 		return cgfs_pid_cgroup(getpid(), cg, n);
 	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
 		arg += rl;
-	if (normalize(arg, cg, n))
+	if (cgfs_normalize(arg, cg, n))
 		return fail(EXIT_USAGE, "give a path below the cgroup2 mount, without ..",
 			    "bad cgroup path '%s'", arg);
 	cgfs_path(cg, NULL, path, sizeof(path));
@@ -282,7 +282,7 @@ int cgfs_pid_cgroup(pid_t pid, char *cg, size_t n)
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "0::", 3)) {
 			line[strcspn(line, "\n")] = '\0';
-			r = normalize(line + 3, cg, n);
+			r = cgfs_normalize(line + 3, cg, n);
 			break;
 		}
 	}

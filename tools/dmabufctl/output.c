@@ -30,13 +30,47 @@ void out_begin(void)
 		out = stdout;
 }
 
+/* The length of the valid UTF-8 sequence at @s, 0 if there is none. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;	/* overlong, surrogate, above U+10FFFF */
+	return n;
+}
+
+/* A JSON string; bytes that are not UTF-8 (names are bytes) as U+FFFD. */
 static void json_string(FILE *f, const char *s)
 {
+	int n;
+
 	fputc('"', f);
 	for (; *s; s++) {
 		unsigned char c = *s;
 
-		if (c == '"' || c == '\\')
+		if (c >= 0x80) {
+			n = utf8_len((const unsigned char *)s);
+			if (n)
+				fwrite(s, 1, n, f);
+			else
+				fputs("\\ufffd", f);
+			s += n ? n - 1 : 0;
+		} else if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", f);

@@ -5,6 +5,7 @@
  * values with spaces, tabs, newlines and backslashes escaped as octal).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,29 +31,56 @@ static const char help[] =
 "  --debugfs DIR     where debugfs is mounted (default /sys/kernel/debug;\n"
 "                    also $DMABUFCTL_DEBUGFS)\n";
 
+/* The fields of a line, as the kernel wrote them (escaped). */
 struct pin {
-	char pid[16], comm[64], cgroup[CG_MAX], cgroup_id[24], pool[POOL_NAME_MAX];
-	char bytes[24], age_ms[24], importer[128], exporter[128], inode[24];
+	char pid[16], comm[80], cgroup[4096 * 4], cgroup_id[24], pool[POOL_NAME_MAX];
+	char bytes[24], age_ms[24], importer[128], exporter[512], inode[24];
 };
 
-/* Copy @v, up to the next space, into @dst, undoing the kernel's octal. */
-static const char *unescape(const char *v, char *dst, size_t n)
+/*
+ * Undo the kernel's octal escapes of @v (comm, cgroup, exporter) into @dst:
+ * -1 for a NUL, which no name can hold.
+ */
+static int unescape(const char *v, char *dst, size_t n)
 {
 	size_t k = 0;
 
-	while (*v && *v != ' ' && *v != '\n') {
+	while (*v) {
 		char c = *v++;
 
-		if (c == '\\' && v[0] >= '0' && v[0] <= '7' && v[1] >= '0' && v[1] <= '7' &&
+		if (c == '\\' && v[0] >= '0' && v[0] <= '3' && v[1] >= '0' && v[1] <= '7' &&
 		    v[2] >= '0' && v[2] <= '7') {
 			c = (char)((v[0] - '0') << 6 | (v[1] - '0') << 3 | (v[2] - '0'));
 			v += 3;
+			if (!c)
+				return -1;
 		}
 		if (k + 1 < n)
 			dst[k++] = c;
 	}
 	dst[k] = '\0';
-	return v;
+	return 0;
+}
+
+/*
+ * For a terminal: the kernel's escaped form (spaces, tabs, newlines and
+ * backslashes already octal), other control bytes octal too, so that no
+ * name can draw rows or send escape sequences.
+ */
+static const char *safe(const char *v, char *dst, size_t n)
+{
+	size_t k = 0;
+
+	for (; *v && k + 5 < n; v++) {
+		unsigned char c = *v;
+
+		if (c < 0x20 || c == 0x7f)
+			k += snprintf(dst + k, n - k, "\\%03o", c);
+		else
+			dst[k++] = c;
+	}
+	dst[k] = '\0';
+	return dst;
 }
 
 /* One line of the list; -1 if it is not one (a newer kernel's, say). */
@@ -64,30 +92,32 @@ static int parse(const char *line, struct pin *p)
 		K(age_ms), K(importer), K(exporter), K(inode),
 #undef K
 	};
+	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
 	unsigned int seen = 0;
-	size_t i;
+	size_t i, l;
 
 	memset(p, 0, sizeof(*p));
 	while (*line && *line != '\n') {
-		const char *eq = strchr(line, '=');
-		const char *sp = strchr(line, ' ');
+		const char *end = line + strcspn(line, " \n");
+		const char *eq = memchr(line, '=', end - line);
 
-		if (!eq || (sp && sp < eq))
-			return -1;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		for (i = 0; eq && i < nkeys; i++)
 			if (strlen(keys[i].key) == (size_t)(eq - line) &&
 			    !strncmp(line, keys[i].key, eq - line))
 				break;
-		if (i < sizeof(keys) / sizeof(keys[0])) {
-			line = unescape(eq + 1, (char *)p + keys[i].off, keys[i].n);
+		/* Words and keys this version does not know are skipped. */
+		if (eq && i < nkeys) {
+			l = end - eq - 1;
+			if (l >= keys[i].n)
+				return -1;	/* longer than any the kernel writes */
+			memcpy((char *)p + keys[i].off, eq + 1, l);
 			seen |= 1u << i;
-		} else {	/* a key this version does not know */
-			line = sp ? sp : eq + strlen(eq);
 		}
+		line = end;
 		while (*line == ' ')
 			line++;
 	}
-	return seen == (1u << (sizeof(keys) / sizeof(keys[0]))) - 1 ? 0 : -1;
+	return seen == (1u << nkeys) - 1 ? 0 : -1;
 }
 
 /* 3.2s, 4m05s, 2h03m, 5d04h */
@@ -106,20 +136,17 @@ static const char *age_str(unsigned long long ms, char *buf, size_t n)
 	return buf;
 }
 
-/* "/a/b", "a/b/" or the mount's path of it: "a/b" ("" for the root). */
-static void cg_filter(const char *arg, char *cg, size_t n)
+/* "/a/b", "a//b/" or the mount's path of it: "a/b" ("" for the root). */
+static int cg_filter(const char *arg, char *cg, size_t n)
 {
 	const char *root = cgfs_root();
-	size_t rl = strlen(root), l;
+	size_t rl = strlen(root);
 
+	if (!*arg)
+		return -1;
 	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
 		arg += rl;
-	while (*arg == '/')
-		arg++;
-	snprintf(cg, n, "%s", arg);
-	l = strlen(cg);
-	while (l && cg[l - 1] == '/')
-		cg[--l] = '\0';
+	return cgfs_normalize(arg, cg, n);
 }
 
 static bool in_subtree(const char *path, const char *cg)
@@ -131,15 +158,19 @@ static bool in_subtree(const char *path, const char *cg)
 	return !l || (!strncmp(path, cg, l) && (!path[l] || path[l] == '/'));
 }
 
-static const char *opt_arg(int argc, char **argv, int *i, const char *name)
+/* --NAME=VALUE or --NAME VALUE; "" with *missing set when there is none. */
+static const char *opt_arg(int argc, char **argv, int *i, const char *name, bool *missing)
 {
 	size_t l = strlen(name);
 
 	if (!strncmp(argv[*i], name, l) && argv[*i][l] == '=')
 		return argv[*i] + l + 1;
-	if (!strcmp(argv[*i], name) && *i + 1 < argc)
+	if (strcmp(argv[*i], name))
+		return NULL;
+	if (*i + 1 < argc)
 		return argv[++*i];
-	return NULL;
+	*missing = true;
+	return "";
 }
 
 int cmd_pins(int argc, char **argv)
@@ -147,8 +178,11 @@ int cmd_pins(int argc, char **argv)
 	const char *cg_arg = NULL, *pool_arg = NULL, *pid_arg = NULL, *v;
 	const char *dbg = getenv("DMABUFCTL_DEBUGFS");
 	char cg[CG_MAX] = "", pool[POOL_NAME_MAX] = "", path[4096], b1[32], b2[32];
+	char comm[80], cgroup[4096 * 4], exporter[512], s1[320], s2[CG_MAX * 4], s3[2048];
 	char *line = NULL, *end;
-	size_t cap = 0, bad = 0;
+	size_t cap = 0, bad = 0, good = 0;
+	bool missing = false, pool_seen = false;
+	long pid = 0;
 	struct pin p;
 	FILE *f;
 	int i, r;
@@ -158,20 +192,22 @@ int cmd_pins(int argc, char **argv)
 			fputs(help, stdout);
 			return 0;
 		}
-		if (global_opt(argv[i]))
+		if (global_opt(argv[i]) || (!i && !strcmp(argv[i], "show")))
 			continue;
-		if ((v = opt_arg(argc, argv, &i, "--cgroup")))
+		if ((v = opt_arg(argc, argv, &i, "--cgroup", &missing)))
 			cg_arg = v;
-		else if ((v = opt_arg(argc, argv, &i, "--pool")))
+		else if ((v = opt_arg(argc, argv, &i, "--pool", &missing)))
 			pool_arg = v;
-		else if ((v = opt_arg(argc, argv, &i, "--pid")))
+		else if ((v = opt_arg(argc, argv, &i, "--pid", &missing)))
 			pid_arg = v;
-		else if ((v = opt_arg(argc, argv, &i, "--debugfs")))
+		else if ((v = opt_arg(argc, argv, &i, "--debugfs", &missing)))
 			dbg = v;
 		else
 			return usage_error(usage, "unknown argument '%s'", argv[i]);
+		if (missing)
+			return usage_error(usage, "%s needs a value", argv[i]);
 	}
-	if (pid_arg && (strtol(pid_arg, &end, 10) <= 0 || *end))
+	if (pid_arg && ((pid = strtol(pid_arg, &end, 10)) <= 0 || *end || !isdigit(*pid_arg)))
 		return usage_error(usage, "--pid takes a process id, not '%s'", pid_arg);
 	if (pool_arg && pool_from_arg(pool_arg, pool, sizeof(pool)))
 		return usage_error(usage, "bad pool '%s'", pool_arg);
@@ -179,16 +215,20 @@ int cmd_pins(int argc, char **argv)
 		r = cgfs_init(cgroup_root_opt);
 		if (r)
 			return r;
-		cg_filter(cg_arg, cg, sizeof(cg));
+		if (cg_filter(cg_arg, cg, sizeof(cg)))
+			return usage_error(usage, "bad cgroup '%s': a path below the cgroup2 mount, without ..",
+					   cg_arg);
 	}
+	if (!dbg || !*dbg)
+		dbg = "/sys/kernel/debug";
 
-	snprintf(path, sizeof(path), "%s/dma_buf/pins", dbg && *dbg ? dbg : "/sys/kernel/debug");
+	snprintf(path, sizeof(path), "%s/dma_buf/pins", dbg);
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno == EACCES || errno == EPERM)
 			return fail(EXIT_SYS, "run it as root", "cannot read %s: %s", path,
 				    strerror(errno));
-		if (errno == ENOENT && access(fixf("%s/dma_buf", dbg && *dbg ? dbg : "/sys/kernel/debug"), F_OK))
+		if (errno == ENOENT && access(fixf("%s/dma_buf", dbg), F_OK))
 			return fail(EXIT_SYS, "mount debugfs: mount -t debugfs none /sys/kernel/debug",
 				    "no dma_buf directory in debugfs (%s)", path);
 		if (errno == ENOENT)
@@ -205,36 +245,57 @@ int cmd_pins(int argc, char **argv)
 			"POOL", "SIZE", "AGE", "IMPORTER", "EXPORTER");
 	}
 	while (getline(&line, &cap, f) > 0) {
-		if (parse(line, &p)) {
+		if (line[0] == '\n')
+			continue;
+		if (parse(line, &p) || unescape(p.comm, comm, sizeof(comm)) ||
+		    unescape(p.cgroup, cgroup, sizeof(cgroup)) ||
+		    unescape(p.exporter, exporter, sizeof(exporter))) {
 			bad++;
 			continue;
 		}
-		if ((pid_arg && strcmp(p.pid, pid_arg)) || (*pool && strcmp(p.pool, pool)) ||
-		    (cg_arg && !in_subtree(p.cgroup, cg)))
+		good++;
+		if (*pool && !strcmp(p.pool, pool))
+			pool_seen = true;
+		if ((pid_arg && strtol(p.pid, NULL, 10) != pid) || (*pool && strcmp(p.pool, pool)) ||
+		    (cg_arg && !in_subtree(cgroup, cg)))
 			continue;
 		if (opt.json) {
 			j_obj(NULL);
 			j_int("pid", strtoll(p.pid, NULL, 10));
-			j_str("comm", p.comm);
-			j_str("cgroup", p.cgroup);
+			j_str("comm", comm);
+			j_str("cgroup", cgroup);
 			j_u64("cgroup_id", strtoull(p.cgroup_id, NULL, 10));
 			j_str("pool", p.pool);
 			j_u64("bytes", strtoull(p.bytes, NULL, 10));
 			j_u64("age_ms", strtoull(p.age_ms, NULL, 10));
 			j_str("importer", p.importer);
-			j_str("exporter", p.exporter);
+			j_str("exporter", exporter);
 			j_u64("inode", strtoull(p.inode, NULL, 10));
 			j_end();
 		} else {
-			fprintf(out, "%7s %-15s %-24s %-16s %9s %8s %-14s %s\n", p.pid, p.comm,
-				p.cgroup, p.pool,
+			fprintf(out, "%7s %-15s %-24s %-16s %9s %8s %-14s %s\n", p.pid,
+				safe(p.comm, s1, sizeof(s1)), safe(p.cgroup, s2, sizeof(s2)), p.pool,
 				size_str(strtoull(p.bytes, NULL, 10), opt.bytes, b1, sizeof(b1)),
 				age_str(strtoull(p.age_ms, NULL, 10), b2, sizeof(b2)),
-				p.importer, p.exporter);
+				p.importer, safe(p.exporter, s3, sizeof(s3)));
 		}
 	}
 	free(line);
+	r = ferror(f);
 	fclose(f);
+	if (r)
+		return fail(EXIT_SYS, NULL, "cannot read %s", path);
+	if (bad && !good)
+		return fail(EXIT_SYS, "a newer dmabufctl may know this kernel's format",
+			    "%zu line(s) of %s and none understood", bad, path);
+	if (*pool && !pool_seen) {
+		/* Nothing of that pool held: does it exist at all (a typo)? */
+		r = cgfs_init(cgroup_root_opt);
+		if (!r)
+			r = cgfs_check_pool(pool);
+		if (r)
+			return r;
+	}
 	if (opt.json) {
 		j_end();
 		j_end();

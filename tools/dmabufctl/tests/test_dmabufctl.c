@@ -871,7 +871,7 @@ static void test_pins(void **state)
 	    "pid=500 comm=python3 cgroup=/job cgroup_id=7524 pool=dma_heap/system bytes=4194304 age_ms=7300000 importer=iommufd exporter=system inode=34 later=1\n"
 	    "pid=501 comm=x cgroup=/jobs cgroup_id=7525 pool=udmabuf bytes=4096 age_ms=61000 importer=iommufd exporter=udmabuf inode=35\n");
 	RUN(0, "pins", "--debugfs", dbg);
-	HAS(r.out, "    412 ib reg          /job/a                   udmabuf               1MiB     5.3s 0000:00:02.0   udmabuf\n");
+	HAS(r.out, "    412 ib\\040reg       /job/a                   udmabuf               1MiB     5.3s 0000:00:02.0   udmabuf\n");
 	HAS(r.out, "    500 python3         /job                     dma_heap/system       4MiB    2h01m iommufd        system\n");
 	HAS(r.out, "    501 x               /jobs                    udmabuf               4KiB    1m01s iommufd        udmabuf\n");
 	/* a subtree, not a prefix of names; removed cgroups need not exist */
@@ -883,13 +883,41 @@ static void test_pins(void **state)
 	json_check(r.out, "d == {\"pins\": [{\"pid\": 412, \"comm\": \"ib reg\", \"cgroup\": \"/job/a\", "
 		   "\"cgroup_id\": 7523, \"pool\": \"udmabuf\", \"bytes\": 1048576, \"age_ms\": 5312, "
 		   "\"importer\": \"0000:00:02.0\", \"exporter\": \"udmabuf\", \"inode\": 33}]}");
+	RUN(0, "-j", "pins", "show", "--debugfs", dbg, "--pool", "udmabuf");
+	json_check(r.out, "[p[\"pid\"] for p in d[\"pins\"]] == [412, 501]");
+	RUN(0, "-j", "pins", "--debugfs", dbg, "--pid", "0500");
+	json_check(r.out, "[p[\"pid\"] for p in d[\"pins\"]] == [500]");
+	/* a pool that exists, with nothing held, and one that does not */
+	RUN(0, "-j", "pins", "--debugfs", dbg, "--pool", "/dev/dma_heap/system", "--pid", "412");
+	json_check(r.out, "d == {\"pins\": []}");
+	RUN(1, "pins", "--debugfs", dbg, "--pool", "udmabf");
+	HAS(r.err, "no such pool 'udmabf'");
+	/* names cannot draw rows or send escape sequences; JSON stays UTF-8 */
+	put("debugfs/dma_buf/pins",
+	    "pid=7 comm=ev\\012\\040666\033[2J cgroup=/job/\xff\\134x cgroup_id=1 pool=udmabuf bytes=1 age_ms=1 importer=iommufd exporter=udmabuf inode=1\n\n");
+	RUN(0, "pins", "--debugfs", dbg);
+	HAS(r.out, "      7 ev\\012\\040666\\033[2J /job/\xff\\134x");
+	assert_null(strstr(r.out, "\n666"));
+	RUN(0, "-j", "pins", "--debugfs", dbg);
+	json_check(r.out, "d[\"pins\"][0][\"comm\"] == \"ev\\n 666\\x1b[2J\" and d[\"pins\"][0][\"cgroup\"] == \"/job/\\ufffd\\\\x\"");
 	/* a line this version does not understand is said, not shown */
-	put("debugfs/dma_buf/pins", "pid=1 comm=a\n");
+	put("debugfs/dma_buf/pins", "pid=1 comm=a cgroup=/ cgroup_id=1 pool=udmabuf bytes=1 age_ms=1 importer=i exporter=e inode=1\npid=1 comm=a\n");
 	RUN(0, "pins", "--debugfs", dbg);
 	HAS(r.err, "1 line(s) of");
+	put("debugfs/dma_buf/pins", "pid=1 comm=a\n");
+	RUN(2, "pins", "--debugfs", dbg);
+	HAS(r.err, "none understood");
 	/* errors */
 	RUN(1, "pins", "--pid", "x");
+	HAS(r.err, "--pid takes a process id, not 'x'");
+	RUN(1, "pins", "--pid", "+5");
 	RUN(1, "pins", "--bogus");
+	HAS(r.err, "unknown argument '--bogus'");
+	RUN(1, "pins", "--cgroup");
+	HAS(r.err, "--cgroup needs a value");
+	RUN(1, "pins", "--cgroup=", "--debugfs", dbg);
+	RUN(1, "pins", "--cgroup", "job/../x", "--debugfs", dbg);
+	HAS(r.err, "bad cgroup");
 	RUN(2, "pins", "--debugfs", fmt("%s/nothing", root));
 	HAS(r.err, "mount -t debugfs");
 	assert_int_equal(system(fmt("rm -f %s/dma_buf/pins", dbg)), 0);
