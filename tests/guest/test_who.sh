@@ -208,6 +208,5 @@ run_test "charge and uncharge name the cgroup, pool, bytes, pinner and importer;
 run_test "refuse names the cgroup whose limit refused, and the limit" t_refuse_names_the_limit
 run_test "the events' formats have the fields tools read" t_formats
 run_test "perf record and perf script show the events" t_perf
-trace_off
 rmdir "$CGROOT/$T" 2>/dev/null
 tap_done

@@ -215,7 +215,7 @@ int cgfs_init(const char *override)
 }
 
 /* "a//b/" is "a/b"; ".." is refused. */
-int cgfs_normalize(const char *in, char *cg, size_t n)
+static int normalize(const char *in, char *cg, size_t n)
 {
 	size_t len = 0;
 	const char *p = in, *e;
@@ -244,23 +244,37 @@ int cgfs_normalize(const char *in, char *cg, size_t n)
 }
 
 /*
+ * The path below the root of a cgroup given as cgfs_resolve() takes it,
+ * normalised ("a/b", "" for the root), whether or not it exists (still).
+ */
+int cgfs_relative(const char *arg, char *cg, size_t n)
+{
+	size_t rl = strlen(root);
+
+	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
+		arg += rl;
+	if (normalize(arg, cg, n))
+		return fail(EXIT_USAGE, "give a path below the cgroup2 mount, without ..",
+			    "bad cgroup path '%s'", arg);
+	return 0;
+}
+
+/*
  * CGROUP as given: relative to the mount ("a/b"), absolute in the file
  * system ("/sys/fs/cgroup/a/b"), or absolute in the hierarchy ("/a/b", as in
  * /proc/PID/cgroup). NULL is the caller's own cgroup.
  */
 int cgfs_resolve(const char *arg, char *cg, size_t n)
 {
-	size_t rl = strlen(root);
 	char path[4096];
 	struct stat st;
+	int r;
 
 	if (!arg)
 		return cgfs_pid_cgroup(getpid(), cg, n);
-	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
-		arg += rl;
-	if (cgfs_normalize(arg, cg, n))
-		return fail(EXIT_USAGE, "give a path below the cgroup2 mount, without ..",
-			    "bad cgroup path '%s'", arg);
+	r = cgfs_relative(arg, cg, n);
+	if (r)
+		return r;
 	cgfs_path(cg, NULL, path, sizeof(path));
 	if (stat(path, &st) || !S_ISDIR(st.st_mode))
 		return fail(EXIT_USAGE, fixf("see the tree: dmabufctl cgroup show -r /"),
@@ -282,7 +296,7 @@ int cgfs_pid_cgroup(pid_t pid, char *cg, size_t n)
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "0::", 3)) {
 			line[strcspn(line, "\n")] = '\0';
-			r = cgfs_normalize(line + 3, cg, n);
+			r = normalize(line + 3, cg, n);
 			break;
 		}
 	}

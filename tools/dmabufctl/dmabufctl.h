@@ -81,7 +81,7 @@ int cgfs_init(const char *root_override);
 const char *cgfs_root(void);
 void cgfs_path(const char *cg, const char *file, char *buf, size_t n);
 int cgfs_resolve(const char *arg, char *cg, size_t n);
-int cgfs_normalize(const char *in, char *cg, size_t n);	/* "a//b/." -> "a/b"; -1 for ".." */
+int cgfs_relative(const char *arg, char *cg, size_t n);	/* as resolve, existing or not */
 int cgfs_pid_cgroup(pid_t pid, char *cg, size_t n);
 int cgfs_read(const char *cg, const char *file, char *buf, size_t n);
 int cgfs_write(const char *cg, const char *file, const char *s);

@@ -136,19 +136,6 @@ static const char *age_str(unsigned long long ms, char *buf, size_t n)
 	return buf;
 }
 
-/* "/a/b", "a//b/" or the mount's path of it: "a/b" ("" for the root). */
-static int cg_filter(const char *arg, char *cg, size_t n)
-{
-	const char *root = cgfs_root();
-	size_t rl = strlen(root);
-
-	if (!*arg)
-		return -1;
-	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
-		arg += rl;
-	return cgfs_normalize(arg, cg, n);
-}
-
 static bool in_subtree(const char *path, const char *cg)
 {
 	size_t l = strlen(cg);
@@ -215,9 +202,12 @@ int cmd_pins(int argc, char **argv)
 		r = cgfs_init(cgroup_root_opt);
 		if (r)
 			return r;
-		if (cg_filter(cg_arg, cg, sizeof(cg)))
-			return usage_error(usage, "bad cgroup '%s': a path below the cgroup2 mount, without ..",
-					   cg_arg);
+		if (!*cg_arg)
+			return usage_error(usage, "--cgroup needs a value");
+		/* Pins outlive their cgroup: a removed one is a fine filter. */
+		r = cgfs_relative(cg_arg, cg, sizeof(cg));
+		if (r)
+			return r;
 	}
 	if (!dbg || !*dbg)
 		dbg = "/sys/kernel/debug";
