@@ -11,7 +11,9 @@
 #    some, release them or exit holding; every other worker is subject to
 #    fault injection (failslab, and fail_page_alloc from order 1 up, its
 #    default: STRESS_FAULT_PERCENT of the allocations, sleeping ones too);
-#  - a chaos loop SIGKILLs and migrates workers while they hold pins,
+#  - a chaos loop kills (SIGKILL; SIGUSR2 for a worker under fault
+#    injection, which ends injection before it exits) and migrates workers
+#    while they hold pins,
 #    removes and recreates cgroups (some mkdirs under fault injection),
 #    writes limits (some below the usage, some invalid, some under fault
 #    injection), and unbinds and rebinds the test device (some binds under
@@ -147,7 +149,9 @@ worker_slot() {
 		wait $pid
 		rc=$?
 		case $rc in
-		0|137|99) ;;	# done, SIGKILLed, cgroup gone
+		# Done, SIGKILLed (or SIGUSR2ed, see chaos(): 137 from the
+		# handler, 140 before it was installed), cgroup gone.
+		0|137|140|99) ;;
 		*) echo "worker $slot.$n in ${leaf#"$S"/} exited with status $rc" >> $W/err.$slot ;;
 		esac
 	done
@@ -248,19 +252,26 @@ chaos_faulty() {
 # and a migration first; those stay on top until they succeed (the worker
 # picked may just have exited).
 chaos() {
-	local pids pid p cg v want bound=1 f leaf deck=(0 1)
+	local pids slots pid p cg v want bound=1 f i sig leaf deck=(0 1)
 	# Ahead of the workers, which keep both CPUs busy in the kernel:
 	# otherwise a short run on a loaded host has time for a few actions.
 	renice -n -10 -p $BASHPID > /dev/null
 	while running; do
-		pids=()
+		pids=() slots=()
 		for f in $W/pid.*; do
-			[ -e "$f" ] && read -r pid < "$f" && pids+=("$pid")
+			[ -e "$f" ] && read -r pid < "$f" && pids+=("$pid") &&
+				slots+=("${f##*.}")
 		done
 		[ ${#deck[@]} -gt 0 ] || mapfile -t deck < <(shuf -i 0-9)
 		[ ${#deck[@]} -gt 0 ] || deck=($((RANDOM % 10)))	# shuf failed
 		case ${deck[0]} in
-		0)	if [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[RANDOM % ${#pids[@]}]}" 2>/dev/null; then
+		0)	# A worker under fault injection (odd slot) dies by
+			# SIGUSR2: its handler ends injection first (see
+			# churn_killed() in dmabuf-pin.c: 9p and a failed clunk).
+			i=$((RANDOM % (${#pids[@]} ? ${#pids[@]} : 1)))
+			sig=KILL
+			[ $faults = 1 ] && [ $((${slots[i]:-0} % 2)) = 1 ] && sig=USR2
+			if [ ${#pids[@]} -gt 0 ] && kill -$sig "${pids[i]}" 2>/dev/null; then
 				count kill
 			else
 				sleep 0.1

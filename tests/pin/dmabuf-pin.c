@@ -704,6 +704,23 @@ static void faults(bool on)
 		die(EXIT_FAIL, "/proc/self/make-it-fail: %s", strerror(errno));
 }
 
+/*
+ * The stress's chaos loop kills a worker under fault injection with
+ * SIGUSR2, not SIGKILL: a SIGKILL inside a window exits with injection on,
+ * and the exit's last fput of this program and its libraries (files on the
+ * VM's 9p root) then clunks their fids under injection. A failed clunk
+ * frees the fid in the client but not in the server, which refuses the
+ * reused fid number from then on: every later open in the VM fails with
+ * EINVAL. This handler ends injection and exits at once, holding whatever
+ * is held, as a SIGKILL would (a blocked call is interrupted, not finished).
+ */
+static void churn_killed(int sig __attribute__((unused)))
+{
+	if (fail_fd >= 0 && pwrite(fail_fd, "0", 1, 0) != 1)
+		_exit(EXIT_FAIL);
+	_exit(128 + SIGKILL);
+}
+
 static int churn(void)
 {
 	struct buf bufs[CHURN_MAX_BUFS];
@@ -745,6 +762,8 @@ static int churn(void)
 		 */
 		if (mlockall(MCL_CURRENT | MCL_FUTURE))
 			die(EXIT_FAIL, "mlockall: %s", strerror(errno));
+		sigaction(SIGUSR2, &(struct sigaction){ .sa_handler = churn_killed },
+			  NULL);
 	}
 
 	while (!released && now() < end) {
