@@ -21,6 +21,15 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>&1 ||
 		fail "JSON check '$2' failed on: $(cat "$1")"
 }
 
+# jsonl FILE PYEXPR: FILE is one JSON document per line (watch -j), each
+# with "version": 1, and PYEXPR over `d`, their list, is true.
+jsonl() {
+	python3 -c 'import json, sys
+d = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+sys.exit(0 if all(x["version"] == 1 for x in d) and eval(sys.argv[2]) else 1)' "$1" "$2" 2>&1 ||
+		fail "JSON lines check '$2' failed on: $(cat "$1")"
+}
+
 # ctl EXPECTED_STATUS ARGS...: runs dmabufctl; output in $out, stderr in
 # $cerr (not $err: run_test has a local of that name).
 ctl() {
@@ -40,7 +49,7 @@ t_pool_show() {
 	ctl 0 pool || return 1
 	echo "$out" | grep -q '^udmabuf ' || fail "no udmabuf in: $out" || return 1
 	echo "$out" | grep -q '^dma_heap/system ' || fail "no dma_heap/system in: $out" || return 1
-	ctl 0 -j p || return 1
+	ctl 0 -j pool || return 1
 	j=$(mktemp); echo "$out" > "$j"
 	json "$j" '{p["pool"] for p in d["pools"]} >= {"udmabuf", "dma_heap/system"}'; local r=$?
 	rm -f "$j"; return $r
@@ -50,19 +59,21 @@ t_set_show() {
 	mkcg $T && mkcg $T/a || return 1
 	ctl 0 cgroup set $T/a /dev/udmabuf 8M || return 1
 	expect_file "$CGROOT/$T/a" dmabuf.pinned.max udmabuf $M8 || return 1
-	ctl 0 c se "$CGROOT/$T/a" /dev/dma_heap/system 1.5G || return 1
+	ctl 0 set "$CGROOT/$T/a" /dev/dma_heap/system=1.5G || return 1
 	expect_file "$CGROOT/$T/a" dmabuf.pinned.max dma_heap/system 1610612736 || return 1
 	ctl 0 cgroup show $T/a || return 1
-	echo "$out" | grep -Eq '^  udmabuf +0 +0 +8MiB' || fail "text show: $out" || return 1
-	ctl 0 -b c $T/a || return 1
-	echo "$out" | grep -Eq '^  dma_heap/system +0 +0 +1610612736' || fail "show -b: $out" || return 1
+	echo "$out" | grep -Eq '^/'$T'/a +udmabuf +0 +0 +8MiB |^ +udmabuf +0 +0 +8MiB ' || fail "text show: $out" || return 1
+	ctl 0 -b show $T/a || return 1
+	echo "$out" | grep -Eq ' dma_heap/system +0 +0 +1610612736 ' || fail "show -b: $out" || return 1
+	ctl 0 show $T/a --raw -n -o cgroup,pool,max || return 1
+	expect "show --raw" "$(echo "$out" | grep udmabuf)" "/$T/a udmabuf 8MiB" || return 1
 	ctl 0 -j cgroup show /$T/a || return 1
 	local j; j=$(mktemp); echo "$out" > "$j"
 	json "$j" '[p["max"] for p in d["cgroups"][0]["pools"] if p["pool"] == "udmabuf"] == [8388608]' || return 1
 	ctl 0 cgroup set $T/a udmabuf max dma_heap/system max || return 1
 	expect_file "$CGROOT/$T/a" dmabuf.pinned.max udmabuf max &&
 	expect_file "$CGROOT/$T/a" dmabuf.pinned.max dma_heap/system max || return 1
-	ctl 0 -p c s $T -r || return 1
+	ctl 0 -p show $T -a || return 1
 	echo "$out" > "$j"
 	json "$j" '[c["cgroup"] for c in d["cgroups"]] == ["/'$T'", "/'$T'/a"]'; local r=$?
 	rm -f "$j"; return $r
@@ -101,8 +112,10 @@ t_enable() {
 	[ ! -e "$CGROOT/$T/e1/e2/dmabuf.pinned.max" ] || fail "dmabuf already in e2" || return 1
 	ctl 0 cgroup enable $T/e1/e2 || return 1
 	[ -e "$CGROOT/$T/e1/e2/dmabuf.pinned.max" ] || fail "no dmabuf files in e2 after enable: $out" || return 1
-	ctl 0 -j c e $T/e1/e2 || return 1
-	expect "enable again, JSON" "$out" '{"cgroup":"/'$T'/e1/e2","enabled_in":[]}'
+	ctl 0 -j enable $T/e1/e2 || return 1
+	local j; j=$(mktemp); echo "$out" > "$j"
+	json "$j" 'd["cgroup"] == "/'$T'/e1/e2" and d["enabled_in"] == []'; local r=$?
+	rm -f "$j"; return $r
 }
 
 t_run_refuses() {
@@ -146,24 +159,24 @@ t_watch() {
 	wait $wpid; expect "watch status" "$?" 0 || return 1
 	wait $jpid; expect "watch -j status" "$?" 0 || return 1
 	grep -Eq "^[0-9T:.-]+Z /$T/w udmabuf refused \+1 events max=1 local max=1$" "$f" || fail "watch line: $(cat "$f")" || return 1
-	json "$j" 'len(d) == 2 and d[1]["pool"] == "udmabuf" and d[1]["events"] == 2 and d[1]["events_local"] == 2' || return 1
-	# SIGTERM closes the JSON array
+	jsonl "$j" 'len(d) == 2 and d[1]["pool"] == "udmabuf" and d[1]["events_delta"] == 1 and d[1]["events"] == 2 and d[1]["events_local"] == 2' || return 1
+	# SIGTERM ends the stream of lines: none without a refusal
 	"$CTL" -j watch $T/w > "$j" 2>&1 &
 	wpid=$!
 	sleep 0.5; kill -TERM $wpid; wait $wpid
-	json "$j" 'd == []'; local r=$?
+	jsonl "$j" 'd == []'; local r=$?
 	rm -f "$f" "$j"; return $r
 }
 
 t_show_pid() {
 	mkcg $T && mkcg $T/h || return 1
 	hold h "$CGROOT/$T/h" -z 4M -n 1 || return 1
-	ctl 0 -j c s --pid "${held_pid[h]}" || return 1
+	ctl 0 -j show --pid "${held_pid[h]}" || return 1
 	local j; j=$(mktemp); echo "$out" > "$j"
 	json "$j" 'd["cgroups"][0]["cgroup"] == "/'$T'/h" and [(p["current"], p["pins"]) for p in d["cgroups"][0]["pools"] if p["pool"] == "udmabuf"] == [(4194304, 1)]' || return 1
 	ctl 0 -j pool || return 1
 	echo "$out" > "$j"
-	json "$j" '[p for p in d["pools"] if p["pool"] == "udmabuf" and p["pinned"] >= 4194304 and p["pins"] >= 1]'; local r=$?
+	json "$j" '[p for p in d["pools"] if p["pool"] == "udmabuf" and p["current"] >= 4194304 and p["pins"] >= 1]'; local r=$?
 	rm -f "$j"; return $r
 }
 
@@ -229,7 +242,7 @@ run_test "errors: messages, fixes, exit status 1 and 2, JSON errors" t_errors
 run_test "cgroup enable on every ancestor" t_enable
 run_test "run: third 4M pin under 8M refused, exit 3, cgroup removed" t_run_refuses
 run_test "run in the caller's own cgroup (moved into a leaf)" t_run_own_cgroup
-run_test "watch: a line per refusal, JSON array" t_watch
+run_test "watch: a line per refusal, JSON lines" t_watch
 run_test "cgroup show --pid and pool show with a held pin" t_show_pid
 run_test "pins: each pin held, filtered by cgroup, pool and pid; text and JSON" t_pins
 modes=$(stat -c '%a %n' /dev/udmabuf /dev/infiniband/*)

@@ -3,52 +3,35 @@
  * dmabufctl: cgroupfs access. Every path and file of the cgroup v2 tree goes
  * through here.
  *
- * libcgroup (2.0.2 in Debian 12) finds the cgroup2 mount of the dmabuf
- * controller (cgroup_init(), cgroup_get_subsys_mount_point()) and reads the
- * controller's files (cgroup_read_value_*()) correctly on v2. Done directly
- * instead, and why (each seen on the VM kernel):
- *  - a process's cgroup: cgroup_get_current_controller_path() parses
- *    /proc/PID/cgroup lines as "%d:%[^:]:%s", which never matches v2's
- *    "0::/path": it fails with ECGOTHER (errno 0) on a v2-only system;
- *  - writes: cgroup_modify_cgroup() reports a write refused with EACCES (the
- *    usual case: a delegatee setting its own cgroup's limits) as
- *    ECGROUPVALUENOTEXIST with cgroup_get_last_errno() 0, so the error could
- *    not say why; a plain write(2) gives the kernel's errno (EACCES, EINVAL,
- *    ENODEV, EBUSY), and one write of all lines is all-or-nothing;
- *  - mkdir/rmdir and the core files (cgroup.procs, cgroup.subtree_control):
- *    cgroup_create_cgroup() on v2 enables the controllers in every ancestor
- *    on its own and leaves a stale errno on success; `enable` and `run` must
- *    do each step themselves to say which one failed and why (EBUSY, EACCES);
- *  - the tree walk of `show -r` (readdir, and openat(2) of each cgroup's
- *    files from its directory): what is fast on 10,000 cgroups;
- *  - everything under a root override (--cgroup-root, DMABUFCTL_CGROUP_ROOT,
- *    the tests' fake tree), which libcgroup, reading /proc/mounts, cannot see.
+ * One read path, direct IO (open/openat, read, write, mkdir, rmdir), the
+ * same for the system's cgroup2 mount and for a tree given with
+ * --cgroup-root (the host tests' fake tree): the root is found in
+ * /proc/self/mountinfo and accepted when its cgroup.controllers lists
+ * dmabuf, not by its file system's magic, so that a fake tree runs this
+ * same code. libcgroup (2.0.2 in Debian 12) is not used: on cgroup v2 it
+ * cannot parse /proc/PID/cgroup ("0::/path"), reports a refused write
+ * (EACCES) as ECGROUPVALUENOTEXIST without the errno, and its
+ * cgroup_create_cgroup() enables controllers in every ancestor on its own,
+ * so that `enable` and `run` could not say which step failed and why; the
+ * walk of `show -r` must openat(2) each cgroup's files from its directory to
+ * be fast on 10,000 cgroups anyway.
+ *
+ * A value that does not fit is an error, never dropped: a file longer than
+ * the buffer is -EFBIG, more pools than MAX_POOLS is said on stderr.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <libcgroup.h>
-#include <linux/magic.h>
 
 #include "dmabufctl.h"
 
 static char root[1024];
-static bool use_libcgroup;
-/*
- * A root override that is a plain directory stands in for cgroupfs (the
- * tests' fake tree): its interface files are created on write and removed
- * on rmdir, as the kernel would.
- */
-static bool plain_dir;
 
 const char *cgfs_root(void)
 {
@@ -96,6 +79,8 @@ static int read_at(int dfd, const char *file, char *buf, size_t n)
 		got += len;
 	if (len < 0 && !got)
 		got = -errno;
+	else if (len > 0 && (size_t)got == n - 1 && read(fd, &(char){ 0 }, 1) > 0)
+		got = -EFBIG;	/* not cut short: a value lost is a wrong answer */
 	close(fd);
 	buf[got > 0 ? got : 0] = '\0';
 	return got;
@@ -106,36 +91,11 @@ static int read_direct(const char *path, char *buf, size_t n)
 	return read_at(AT_FDCWD, path, buf, n);
 }
 
-static int read_libcgroup(const char *cg, const char *file, char *buf, size_t n)
-{
-	char line[512], name[256];
-	void *h = NULL;
-	size_t len = 0;
-	int r;
-
-	snprintf(name, sizeof(name), "%s", file);
-	r = cgroup_read_value_begin("dmabuf", *cg ? cg : "/", name, &h, line, sizeof(line));
-	if (r) {
-		r = cgroup_get_last_errno();
-		return -(r ? r : EIO);
-	}
-	buf[0] = '\0';
-	do {
-		len += snprintf(buf + len, n - len, "%s", line);
-		if (len >= n)
-			len = n - 1;
-	} while (!cgroup_read_value_next(&h, line, sizeof(line)));
-	cgroup_read_value_end(&h);
-	return len;
-}
-
 /* A whole file of a cgroup: its length, or -errno. */
 int cgfs_read(const char *cg, const char *file, char *buf, size_t n)
 {
 	char path[4096];
 
-	if (use_libcgroup && strncmp(file, "cgroup.", 7))
-		return read_libcgroup(cg, file, buf, n);
 	cgfs_path(cg, file, path, sizeof(path));
 	return read_direct(path, buf, n);
 }
@@ -149,7 +109,7 @@ int cgfs_write(const char *cg, const char *file, const char *s)
 	int fd;
 
 	cgfs_path(cg, file, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | (plain_dir ? O_CREAT : 0), 0644);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	w = write(fd, s, n);
@@ -165,29 +125,61 @@ static int no_controller(void)
 		    "this kernel has no dmabuf cgroup controller (not in %s/cgroup.controllers)", root);
 }
 
-static int find_cgroup2_mount(void)
+/* A mount point of /proc/self/mountinfo, its octal escapes (\040) undone. */
+static void unescape_octal(char *s)
 {
-	char dev[256], dir[1024], type[64];
-	FILE *f = fopen("/proc/self/mounts", "re");
+	char *d = s;
 
-	if (!f)
-		return -1;
-	while (fscanf(f, "%255s %1023s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(root, sizeof(root), "%s", dir);
-			fclose(f);
-			return 0;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
 		}
 	}
-	fclose(f);
-	return -1;
+	*d = '\0';
 }
 
-/* Where the tree is: the override, else the cgroup2 mount with dmabuf. */
+/*
+ * The cgroup2 mount with the dmabuf controller, else the first cgroup2
+ * mount (for the error to name it): -1 if there is none. mountinfo, not
+ * /proc/self/mounts: its " - " separator makes the type unambiguous.
+ */
+static int find_cgroup2_mount(void)
+{
+	char *line = NULL, *sep, mp[1024], buf[1024];
+	size_t cap = 0;
+	bool found = false;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	root[0] = '\0';
+	if (!f)
+		return -1;
+	while (!found && getline(&line, &cap, f) > 0) {
+		sep = strstr(line, " - ");
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) ||
+		    sscanf(line, "%*s %*s %*s %*s %1023s", mp) != 1)
+			continue;
+		unescape_octal(mp);
+		found = read_direct(fixf("%s/cgroup.controllers", mp), buf, sizeof(buf)) >= 0 &&
+			has_word(buf, "dmabuf");
+		if (found || !root[0])
+			snprintf(root, sizeof(root), "%s", mp);
+	}
+	free(line);
+	fclose(f);
+	return root[0] ? 0 : -1;
+}
+
+/*
+ * Where the tree is: the override, else the cgroup2 mount with dmabuf. Both
+ * are accepted by the same test: a cgroup.controllers listing dmabuf.
+ */
 int cgfs_init(const char *override)
 {
-	char *mp = NULL, buf[1024];
-	struct statfs sf;
+	char buf[1024];
 	struct stat st;
 
 	if (!override)
@@ -197,11 +189,6 @@ int cgfs_init(const char *override)
 		if (stat(root, &st) || !S_ISDIR(st.st_mode))
 			return fail(EXIT_USAGE, "give the directory of a cgroup2 tree",
 				    "cgroup root %s: %s", root, strerror(errno ? errno : ENOTDIR));
-		plain_dir = !statfs(root, &sf) && sf.f_type != CGROUP2_SUPER_MAGIC;
-	} else if (!cgroup_init() && !cgroup_get_subsys_mount_point("dmabuf", &mp)) {
-		snprintf(root, sizeof(root), "%s", mp);
-		free(mp);
-		use_libcgroup = true;
 	} else if (find_cgroup2_mount()) {
 		return fail(EXIT_SYS, "mount it: mount -t cgroup2 none /sys/fs/cgroup",
 			    "no cgroup2 file system mounted");
@@ -277,12 +264,12 @@ int cgfs_resolve(const char *arg, char *cg, size_t n)
 		return r;
 	cgfs_path(cg, NULL, path, sizeof(path));
 	if (stat(path, &st) || !S_ISDIR(st.st_mode))
-		return fail(EXIT_USAGE, fixf("see the tree: dmabufctl cgroup show -r /"),
+		return fail(EXIT_USAGE, fixf("see the tree: dmabufctl show -a"),
 			    "no such cgroup %s", path);
 	return 0;
 }
 
-/* Done directly: libcgroup 2.0.2 cannot parse v2's "0::/path" lines. */
+/* The "0::/path" line of cgroup v2 in /proc/PID/cgroup. */
 int cgfs_pid_cgroup(pid_t pid, char *cg, size_t n)
 {
 	char path[64], line[4096];
@@ -352,8 +339,14 @@ static int parse_file(int dfd, const char *cg, const char *file, struct cg_stats
 			continue;
 		*sp = '\0';
 		p = stats_pool(st, line);
-		if (!p)
+		if (!p) {
+			static bool said;
+
+			if (!said)
+				note("more than %d pools: pool %s and later ones are not shown", MAX_POOLS, line);
+			said = true;
 			continue;
+		}
 		p->have |= have;
 		v = sp + 1;
 		switch (have) {
@@ -470,7 +463,7 @@ int cgfs_check_dmabuf(const char *cg)
 	if (!access(path, F_OK))
 		return 0;
 	cgfs_path(cg, NULL, path, sizeof(path));
-	return fail(EXIT_SYS, fixf("run `dmabufctl cgroup enable %s`", cg),
+	return fail(EXIT_SYS, fixf("run `dmabufctl enable %s`", cg),
 		    "controller dmabuf not enabled in %s", path);
 }
 
@@ -532,7 +525,7 @@ int cgfs_enable(const char *cg, bool self, bool leaf, void (*done)(const char *c
 				r = cgfs_write(a, "cgroup.subtree_control", "+dmabuf");
 			}
 			if (r == -EACCES || r == -EPERM)
-				return fail(EXIT_SYS, fixf("as root: dmabufctl cgroup enable %s", *cg ? cg : "/"),
+				return fail(EXIT_SYS, fixf("as root: dmabufctl enable %s", *cg ? cg : "/"),
 					    "permission denied enabling dmabuf in %s", cg_show(a));
 			if (r == -EBUSY)
 				return fail(EXIT_SYS, "move its processes into a child cgroup first (cgroup v2 allows controllers only in cgroups without processes)",
@@ -563,18 +556,6 @@ int cgfs_mkdir(const char *cg)
 	return fail(EXIT_SYS, NULL, "cannot create cgroup %s: %s", path, strerror(errno));
 }
 
-static void clear_dir(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-
-	while (d && (e = readdir(d)))
-		if (e->d_type == DT_REG)
-			unlinkat(dirfd(d), e->d_name, 0);
-	if (d)
-		closedir(d);
-}
-
 /* rmdir, waiting a little for exited processes to leave the cgroup. */
 int cgfs_rmdir(const char *cg)
 {
@@ -586,10 +567,6 @@ int cgfs_rmdir(const char *cg)
 	for (i = 0; i < 200; i++) {
 		if (!rmdir(path) || errno == ENOENT)
 			return 0;
-		if (errno == ENOTEMPTY && plain_dir) {
-			clear_dir(path);
-			continue;
-		}
 		if (errno != EBUSY)
 			break;
 		nanosleep(&ts, NULL);

@@ -21,6 +21,8 @@
 #define EXIT_OK		0
 #define EXIT_USAGE	1	/* bad arguments: nothing was asked of the system */
 #define EXIT_SYS	2	/* the system refused */
+#define EXIT_OWNED	3	/* systemd owns the cgroup (systemd.c) */
+#define EXIT_RUN	125	/* run: dmabufctl's own failure (as env(1)) */
 
 #define UNLIMITED	UINT64_MAX	/* "max" */
 
@@ -54,7 +56,8 @@ void j_int(const char *key, long long v);
 void j_bool(const char *key, bool v);
 void j_limit(const char *key, uint64_t v);	/* UNLIMITED is null */
 void j_flush(void);
-void out_stream(void);		/* watch: stream JSON to stdout */
+void out_stream(void);		/* watch, top: stream JSON to stdout */
+const char *utc_now(char *buf, size_t n);	/* ISO 8601, UTC, ms */
 
 /* cgfs.c */
 #define POOL_NAME_MAX	128
@@ -96,19 +99,58 @@ int cgfs_rmdir(const char *cg);
 struct pool_stat *stats_pool(struct cg_stats *st, const char *name);
 const char *cg_show(const char *cg);	/* "/" + cg, for people */
 
-/* commands */
+/*
+ * systemd.c: cgroups systemd owns. The checks return 0, or fail()'s status
+ * (EXIT_OWNED; run: the status given) with the systemctl/systemd-run fix.
+ */
+#define SD_UNIT_MAX	256
+struct sd_owner {
+	bool managed;		/* a systemd manager's: the root or a unit's cgroup */
+	bool delegated;		/* trusted.delegate / user.delegate "1" */
+	bool nested;		/* delegated to a manager (it has an init.scope child) */
+	int uid;		/* its manager: -1 the system's, UID a user's, -2 a container's */
+	int inner_uid;		/* nested: the same for the manager below it */
+	char unit[SD_UNIT_MAX];	/* managed: its unit ("-.slice" for the root) */
+	char mgr_unit[SD_UNIT_MAX];	/* uid -2: the container's unit */
+	char name[SD_UNIT_MAX];	/* its last path component */
+};
+int systemd_opt(const char *arg);	/* --systemd auto|yes|stock|no: 0 or EXIT_USAGE */
+bool systemd_active(void);		/* /run/systemd/system/ exists, or --systemd */
+bool systemd_manages_dmabuf(void);	/* it knows the controller (not a stock one) */
+bool systemd_writable(const char *cg);	/* cgroups may be made in cg */
+void systemd_owner(const char *cg, size_t len, struct sd_owner *o);	/* of cg's first len bytes */
+int systemd_check_limits(const char *cg, const char *lines);	/* set: dmabuf.pinned.max */
+int systemd_check_enable(const char *cg, bool subtree);	/* enable */
+/* run --parent: mkdir and enable in cg; fix NULL: the systemd-run one */
+int systemd_check_parent(const char *cg, int status, const char *fix);
+
+/* commands: argv[0] is the command's name, optind 0 (getopt_long) */
+int cmd_show(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_enable(int argc, char **argv);
+int cmd_cgroup(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_pins(int argc, char **argv);
-int cmd_cgroup(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
-/* main.c: shared option handling of the commands */
-int global_opt(const char *arg);	/* 1 if it was -j/-p/-b */
-extern const char *cgroup_root_opt;	/* main.c: --cgroup-root */
+/*
+ * main.c: the commands' option parsing. cmd_getopt() is getopt_long() over
+ * a command's own options plus the global -b, -j, -p and -h (handled here
+ * but -h, returned as 'h'); an unknown option or a missing value is
+ * reported with usage_error() and returned as '?'.
+ */
+struct option;
+int cmd_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, const char *usage);
+extern const char *cgroup_root_opt;	/* --cgroup-root */
+extern const char *debugfs_root_opt;	/* --debugfs-root */
+int global_opt(const char *arg);	/* 1 if it was -b/-j/-p */
 bool help_opt(const char *arg);
+int parse_pid(const char *s, pid_t *pid);	/* 0, or -1 if not a pid */
 int usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-bool matches(const char *arg, const char *word);
 
 #endif

@@ -2,34 +2,43 @@
 /*
  * dmabufctl: the admin tool of the dmabuf cgroup controller.
  *
- *   dmabufctl [OPTIONS] OBJECT [COMMAND [ARGS]]
+ *   dmabufctl [OPTIONS] [COMMAND [ARGS]]
  *
- * Shaped like iproute2: objects and commands may be abbreviated to any
- * prefix (the first in the table wins: `c s` is `cgroup show`), and `show`
- * is the default command.
+ * Commands are exact words (no abbreviations: a prefix that means one
+ * command today would mean another once a command is added); `show`, the
+ * whole tree, is the default. Options are parsed with getopt_long, global
+ * ones (-b, -j, -p) accepted before the command or among its own options.
  */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dmabufctl.h"
 
-#define VERSION "1.0"
+#define VERSION "2.0"
 
 const char *cgroup_root_opt;
+const char *debugfs_root_opt;
 
 static const char usage_text[] =
-"usage: dmabufctl [OPTIONS] OBJECT [COMMAND [ARGS]]\n"
+"usage: dmabufctl [OPTIONS] [COMMAND [ARGS]]\n"
 "\n"
-"objects and commands (any prefix will do):\n"
-"  pool [show]                                 pools: capacity, pinned, live pins\n"
-"  pins [--cgroup CG] [--pool POOL] [--pid PID] who holds what: each pin held\n"
-"  cgroup show [CGROUP | --pid PID] [-r]       per pool: current, peak, max, events\n"
-"  cgroup set CGROUP POOL SIZE|max [POOL SIZE]...   set limits (dmabuf.pinned.max)\n"
-"  cgroup enable CGROUP [--subtree]            enable dmabuf on every ancestor\n"
-"  watch [CGROUP] [-n N]                       print refusals as they happen\n"
+"commands:\n"
+"  show [CGROUP | --pid PID] [-a] [-d N]   the cgroup tree (default: all of it):\n"
+"                                          per pool current, peak, max, events\n"
+"  pool                                    pools: capacity, pinned, live pins\n"
+"  pins [--cgroup CG] [--pool P] [--pid PID]   who holds what: each pin held\n"
+"  top [-d SECONDS] [-n N]                 cgroups by pinned bytes, refreshed\n"
+"  watch [CGROUP | /] [-n N]               refusals as they happen\n"
+"  set CGROUP POOL SIZE|max [POOL SIZE]... set limits (dmabuf.pinned.max)\n"
+"  enable CGROUP [--subtree]               enable dmabuf on every ancestor\n"
 "  run [-l POOL=SIZE]... [--parent CGROUP] -- COMMAND [ARGS]\n"
-"                                              run COMMAND in a limited cgroup\n"
+"                                          run COMMAND in a limited cgroup\n"
+"  export [--textfile FILE]                metrics for Prometheus\n"
+"  cgroup show|set|enable ...              the same as show, set, enable\n"
 "\n"
 "options:\n"
 "  -b, --bytes             sizes in bytes (default: IEC units, 8MiB)\n"
@@ -37,42 +46,129 @@ static const char usage_text[] =
 "  -p, --pretty            pretty JSON (implies -j)\n"
 "      --cgroup-root DIR   the cgroup2 tree (default: the mount of dmabuf;\n"
 "                          also $DMABUFCTL_CGROUP_ROOT)\n"
-"  -h, --help              this text; `dmabufctl OBJECT [COMMAND] --help` for more\n"
+"      --debugfs-root DIR  where debugfs is mounted (default\n"
+"                          /sys/kernel/debug; also $DMABUFCTL_DEBUGFS)\n"
+"      --systemd auto|yes|stock|no\n"
+"                          whether systemd manages the cgroups (default: auto,\n"
+"                          /run/systemd/system; also $DMABUFCTL_SYSTEMD); stock:\n"
+"                          one that does not know dmabuf (auto asks systemctl)\n"
+"  -h, --help              this text; `dmabufctl COMMAND --help` for more\n"
 "  -V, --version\n"
 "\n"
 "CGROUP: relative to the cgroup2 mount (a/b), absolute (/sys/fs/cgroup/a/b\n"
-"or /a/b); the default is the caller's own cgroup. POOL: a pool name or its\n"
-"device (/dev/udmabuf, /dev/dma_heap/system). SIZE: bytes or 512M, 1.5G, 4GiB.\n"
-"Exit status: 0 ok, 1 usage error, 2 the system refused; run: the command's.\n";
+"or /a/b). POOL: a pool name or its device (/dev/udmabuf,\n"
+"/dev/dma_heap/system). SIZE: bytes or 512M, 1.5G, 4GiB, max.\n"
+"Exit status: 0 ok, 1 usage error, 2 the system refused, 3 systemd owns the\n"
+"cgroup; run: 125 its own failure, else see `dmabufctl run --help`.\n";
 
-bool matches(const char *arg, const char *word)
-{
-	size_t n = strlen(arg);
+/* Global options after the command: getopt_long values above any char. */
+enum { OPT_CGROUP_ROOT = 0x100, OPT_DEBUGFS_ROOT, OPT_SYSTEMD };
 
-	return n && n <= strlen(word) && !strncmp(arg, word, n);
-}
+static const struct option global_long[] = {
+	{ "bytes", no_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "help", no_argument, NULL, 'h' },
+};
 
-/* -b, -j, -p: before the object, or anywhere among a command's options. */
-int global_opt(const char *a)
+#define N_GLOBAL	(sizeof(global_long) / sizeof(global_long[0]))
+
+/* -b, -j, -p: before the command, or anywhere among a command's options. */
+static void set_global(int c)
 {
 	bool json = opt.json;
 
-	if (!strcmp(a, "-b") || !strcmp(a, "--bytes"))
+	if (c == 'b')
 		opt.bytes = true;
-	else if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+	else if (c == 'j')
 		opt.json = true;
-	else if (!strcmp(a, "-p") || !strcmp(a, "--pretty"))
+	else if (c == 'p')
 		opt.json = opt.pretty = true;
-	else
-		return 0;
 	if (opt.json && !json && out)
 		out_begin();	/* buffer the document from now on */
+}
+
+/* Older string-based parsers (run.c): 1 if @a was -b, -j or -p. */
+int global_opt(const char *a)
+{
+	if (!strcmp(a, "-b") || !strcmp(a, "--bytes"))
+		set_global('b');
+	else if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+		set_global('j');
+	else if (!strcmp(a, "-p") || !strcmp(a, "--pretty"))
+		set_global('p');
+	else
+		return 0;
 	return 1;
 }
 
 bool help_opt(const char *a)
 {
-	return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help");
+	return !strcmp(a, "-h") || !strcmp(a, "--help");
+}
+
+int cmd_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, const char *usage)
+{
+	static struct option all[64];
+	static char optstring[128];
+	static const struct option *merged_for;
+	size_t n = 0, i;
+	int c;
+
+	if (merged_for != longopts || !optind) {
+		/*
+		 * ":": report missing values. Options may follow the arguments,
+		 * unless shortopts starts with "+" (run: COMMAND's own options).
+		 */
+		if (*shortopts == '+')
+			snprintf(optstring, sizeof(optstring), "+:%sbjph", shortopts + 1);
+		else
+			snprintf(optstring, sizeof(optstring), ":%sbjph", shortopts);
+		for (; longopts && longopts[n].name && n < 64 - N_GLOBAL - 1; n++)
+			all[n] = longopts[n];
+		for (i = 0; i < N_GLOBAL; i++)
+			all[n++] = global_long[i];
+		memset(&all[n], 0, sizeof(all[n]));
+		merged_for = longopts;
+	}
+	opterr = 0;
+	for (;;) {
+		int idx = -1;
+
+		c = getopt_long(argc, argv, optstring, all, &idx);
+		if (c == 'b' || c == 'j' || c == 'p') {
+			set_global(c);
+			continue;
+		}
+		if (c == '?') {
+			if (optopt && optopt < 0x100)
+				usage_error(usage, "unknown option '-%c'", optopt);
+			else
+				usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+			return '?';
+		}
+		if (c == ':') {
+			usage_error(usage, "%s needs a value", argv[optind - 1]);
+			return '?';
+		}
+		return c;
+	}
+}
+
+/* A process id, as options take it: digits only, above 0. */
+int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end || v <= 0 || v > 0x7fffffff)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
 }
 
 int usage_error(const char *usage, const char *fmt, ...)
@@ -94,47 +190,84 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
-static const struct object {
+static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-} objects[] = {
+} commands[] = {
+	{ "show", cmd_show },
 	{ "pool", cmd_pool },
 	{ "pins", cmd_pins },
-	{ "cgroup", cmd_cgroup },
+	{ "top", cmd_top },
 	{ "watch", cmd_watch },
+	{ "set", cmd_set },
+	{ "enable", cmd_enable },
 	{ "run", cmd_run },
+	{ "export", cmd_export },
+	{ "cgroup", cmd_cgroup },
 	{ "help", cmd_help },
 };
 
 int main(int argc, char **argv)
 {
-	const char *usage = "dmabufctl [OPTIONS] OBJECT [COMMAND [ARGS]]";
+	static const struct option longopts[] = {
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+		{ "debugfs-root", required_argument, NULL, OPT_DEBUGFS_ROOT },
+		{ "systemd", required_argument, NULL, OPT_SYSTEMD },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	const char *usage = "dmabufctl [OPTIONS] [COMMAND [ARGS]]";
 	size_t i;
-	int a = 1;
+	int c;
 
-	for (; a < argc && argv[a][0] == '-' && argv[a][1]; a++) {
-		if (global_opt(argv[a]))
-			continue;
-		if (!strcmp(argv[a], "--cgroup-root") && a + 1 < argc)
-			cgroup_root_opt = argv[++a];
-		else if (!strncmp(argv[a], "--cgroup-root=", 14))
-			cgroup_root_opt = argv[a] + 14;
-		else if (help_opt(argv[a]))
+	setlocale(LC_ALL, "");	/* libsmartcols: tree lines in UTF-8 when the locale is */
+	out_begin();
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:bjphV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': case 'j': case 'p':
+			set_global(c);
+			break;
+		case OPT_CGROUP_ROOT:
+			cgroup_root_opt = optarg;
+			break;
+		case OPT_DEBUGFS_ROOT:
+			debugfs_root_opt = optarg;
+			break;
+		case OPT_SYSTEMD:
+			if (systemd_opt(optarg))
+				return out_end(EXIT_USAGE);
+			break;
+		case 'h':
 			return cmd_help(0, NULL);
-		else if (!strcmp(argv[a], "-V") || !strcmp(argv[a], "--version")) {
+		case 'V':
 			printf("dmabufctl %s\n", VERSION);
 			return 0;
-		} else {
-			out_begin();
-			return out_end(usage_error(usage, "unknown option '%s'", argv[a]));
+		case ':':
+			return out_end(usage_error(usage, "%s needs a value", argv[optind - 1]));
+		default:
+			if (optopt && optopt < 0x100)
+				return out_end(usage_error(usage, "unknown option '-%c'", optopt));
+			return out_end(usage_error(usage, "unknown option '%s'", argv[optind - 1]));
 		}
 	}
-	out_begin();
-	if (a == argc)
-		return out_end(fail(EXIT_USAGE, "see `dmabufctl --help`", "no object given"));
-	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		if (matches(argv[a], objects[i].name))
-			return out_end(objects[i].fn(argc - a - 1, argv + a + 1));
-	return out_end(fail(EXIT_USAGE, "objects: pool, pins, cgroup, watch, run; see `dmabufctl --help`",
-			    "unknown object '%s'", argv[a]));
+	argc -= optind;
+	argv += optind;
+	/* Each command parses its own options from optind 1: argv[0] is its name. */
+	optind = 0;
+	if (!argc) {
+		static char *show_argv[] = { "show", NULL };
+
+		return out_end(cmd_show(1, show_argv));
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[0], commands[i].name))
+			return out_end(commands[i].fn(argc, argv));
+	return out_end(fail(EXIT_USAGE,
+			    "commands: show, pool, pins, top, watch, set, enable, run, export; see `dmabufctl --help`",
+			    "unknown command '%s'", argv[0]));
 }

@@ -1,33 +1,57 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmabufctl: output. A command prints its result to `out`; with -j that is
- * a memory buffer, printed at the end only if the command succeeded, so that
- * stdout always holds one valid JSON document: the result or the error.
+ * dmabufctl: output. A command prints its text result to `out`. With -j the
+ * j_*() calls build a json-c tree instead, serialized by out_end() only if
+ * the command succeeded, so that stdout always holds one valid JSON
+ * document: the result or the error. A stream (watch, out_stream()) is one
+ * JSON object per line instead, each printed and flushed when it is closed.
+ *
+ * Every document and every line of a stream has "version": JSON_VERSION
+ * (dmabufctl.schema.json, dmabufctl.8 "JSON OUTPUT"): keys are only ever
+ * added within a version; a renamed or removed key is a new version.
+ *
+ * Names (cgroups, comms, exporters) are bytes, and JSON strings are UTF-8:
+ * json-c escapes '"', '\' and control characters but copies bytes >= 0x80
+ * unchecked. jstr() copies valid UTF-8 and writes any other byte as the
+ * four characters \xNN, as libsmartcols' text output does.
  */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
 
 #include "dmabufctl.h"
+
+#define JSON_VERSION	1
 
 struct opts opt;
 FILE *out;
 
-static char *buf;
-static size_t buf_len;
 static char err_msg[1024], err_fix[1024];
 static int err_status;
 
-/* JSON writer: one nesting level per open object or array. */
-static int depth;
-static bool first[64] = { true };
-static char closer[64];
+/*
+ * The open containers, innermost last. In a stream, a top-level object is a
+ * line (top), or stack[0] is NULL: the stream opened with j_arr(NULL)
+ * (watch), whose objects are the lines. Lines are printed, not kept.
+ */
+static json_object **stack;
+static size_t depth, stack_cap;
+static json_object *doc;	/* the finished top-level document */
+static bool streaming;
 
 void out_begin(void)
 {
-	out = opt.json ? open_memstream(&buf, &buf_len) : stdout;
-	if (!out)
-		out = stdout;
+	out = stdout;
+}
+
+/* Nothing is left out of a document for want of memory: it is not printed. */
+static void __attribute__((noreturn)) oom(void)
+{
+	fputs("dmabufctl: out of memory\n", stderr);
+	exit(EXIT_SYS);
 }
 
 /* The length of the valid UTF-8 sequence at @s, 0 if there is none. */
@@ -54,121 +78,174 @@ static int utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* A JSON string; bytes that are not UTF-8 (names are bytes) as U+FFFD. */
-static void json_string(FILE *f, const char *s)
+/* A JSON string of the bytes @s: valid UTF-8 as it is, other bytes as \xNN. */
+static json_object *jstr(const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
+	size_t len = strlen(s), k = 0;
+	char *b = malloc(4 * len + 1);	/* each byte at most \xNN */
+	json_object *o;
 	int n;
 
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c >= 0x80) {
-			n = utf8_len((const unsigned char *)s);
-			if (n)
-				fwrite(s, 1, n, f);
-			else
-				fputs("\\ufffd", f);
-			s += n ? n - 1 : 0;
-		} else if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	if (!b)
+		oom();
+	while (*s) {
+		n = utf8_len((const unsigned char *)s);
+		if (n) {
+			memcpy(b + k, s, n);
+			k += n;
+			s += n;
+		} else {
+			b[k++] = '\\';
+			b[k++] = 'x';
+			b[k++] = hex[(unsigned char)*s >> 4];
+			b[k++] = hex[(unsigned char)*s & 15];
+			s++;
+		}
 	}
-	fputc('"', f);
+	o = json_object_new_string_len(b, k);
+	free(b);
+	return o;
 }
 
-static void j_key(const char *key)
+static void push(json_object *o)
 {
-	if (depth && !first[depth])
-		fputc(',', out);
-	first[depth] = false;
-	if (opt.pretty && depth)
-		fprintf(out, "\n%*s", 2 * depth, "");
-	if (key) {
-		json_string(out, key);
-		fputs(opt.pretty ? ": " : ":", out);
+	if (depth == stack_cap) {
+		size_t cap = stack_cap ? 2 * stack_cap : 16;
+		json_object **more = realloc(stack, cap * sizeof(*stack));
+
+		if (!more)
+			oom();
+		stack = more;
+		stack_cap = cap;
 	}
+	stack[depth++] = o;
 }
 
-static void j_open(const char *key, char c)
+static void add_version(json_object *o)
 {
-	j_key(key);
-	fputc(c, out);
-	depth++;
-	first[depth] = true;
-	closer[depth] = c == '{' ? '}' : ']';
+	json_object_object_add(o, "version", json_object_new_int(JSON_VERSION));
 }
 
-void j_obj(const char *key) { j_open(key, '{'); }
-void j_arr(const char *key) { j_open(key, '['); }
+/* Adds @v (NULL is JSON null) to the innermost container, under @key in an object. */
+static void j_add(const char *key, json_object *v)
+{
+	json_object *c = depth ? stack[depth - 1] : NULL;
+
+	if (!c) {		/* nowhere to go: a value outside any document */
+		json_object_put(v);
+		return;
+	}
+	if (json_object_is_type(c, json_type_array))
+		json_object_array_add(c, v);
+	else
+		json_object_object_add(c, key ? key : "", v);
+}
+
+/* A stream's line is being closed or opened at this depth. */
+static bool is_line(void)
+{
+	return streaming && (!depth || (depth == 1 && !stack[0]));
+}
+
+static void j_open(const char *key, json_object *o)
+{
+	/* A document, or a line of a stream: they carry the version. */
+	if (!depth || is_line()) {
+		if (json_object_is_type(o, json_type_object))
+			add_version(o);
+		if (!depth && !streaming) {
+			json_object_put(doc);
+			doc = o;
+		}
+	} else {
+		j_add(key, o);
+	}
+	push(o);
+}
+
+void j_obj(const char *key)
+{
+	j_open(key, json_object_new_object());
+}
+
+void j_arr(const char *key)
+{
+	if (streaming && !depth) {
+		push(NULL);	/* the stream: its objects become lines */
+		return;
+	}
+	j_open(key, json_object_new_array());
+}
+
+static const char *serialize(json_object *o, bool pretty)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	flags |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+	return json_object_to_json_string_ext(o, flags);
+}
+
+/* A line of the stream, flushed at once: whoever reads it waits for it. */
+static void print_line(json_object *o)
+{
+	fputs(serialize(o, false), stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
 
 void j_end(void)
 {
-	bool empty = first[depth];
-	char c = closer[depth];
+	json_object *o;
 
-	depth--;
-	if (opt.pretty && !empty)
-		fprintf(out, "\n%*s", 2 * depth, "");
-	fputc(c, out);
 	if (!depth)
-		fputc('\n', out);
+		return;
+	o = stack[--depth];
+	if (o && is_line()) {
+		print_line(o);
+		json_object_put(o);
+	}
 }
 
 void j_str(const char *key, const char *v)
 {
-	j_key(key);
-	json_string(out, v);
+	j_add(key, jstr(v));
 }
 
 void j_u64(const char *key, uint64_t v)
 {
-	j_key(key);
-	fprintf(out, "%llu", (unsigned long long)v);
+	j_add(key, json_object_new_uint64(v));
 }
 
 void j_int(const char *key, long long v)
 {
-	j_key(key);
-	fprintf(out, "%lld", v);
+	j_add(key, json_object_new_int64(v));
 }
 
 void j_bool(const char *key, bool v)
 {
-	j_key(key);
-	fputs(v ? "true" : "false", out);
+	j_add(key, json_object_new_boolean(v));
 }
 
 void j_limit(const char *key, uint64_t v)
 {
-	if (v == UNLIMITED) {
-		j_key(key);
-		fputs("null", out);
-	} else {
-		j_u64(key, v);
-	}
+	j_add(key, v == UNLIMITED ? NULL : json_object_new_uint64(v));
 }
 
 void j_flush(void)
 {
-	fflush(out);
+	fflush(stdout);
 }
 
-/* watch: a JSON document streamed to stdout as it grows. */
+/*
+ * watch, top: from now on, each top-level object, or each object in a
+ * top-level j_arr() (the stream), is printed as one line when it is
+ * closed: a reader gets every event as a complete document, however the
+ * stream ends.
+ */
 void out_stream(void)
 {
-	if (out != stdout) {
-		fclose(out);
-		free(buf);
-		out = stdout;
-	}
+	streaming = true;
 }
 
 const char *fixf(const char *fmt, ...)
@@ -209,60 +286,67 @@ void note(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* {"error": {"message": ..., "fix": ..., "status": N}} */
-static void j_error(void)
+/* {"version": 1, "error": {"message": ..., "fix": ..., "status": N}} */
+static void print_json_error(void)
 {
-	j_obj(NULL);
-	j_obj("error");
-	j_str("message", err_msg);
+	json_object *o = json_object_new_object(), *e = json_object_new_object();
+
+	add_version(o);
+	json_object_object_add(e, "message", jstr(err_msg));
 	if (*err_fix)
-		j_str("fix", err_fix);
-	j_int("status", err_status);
-	j_end();
-	j_end();
+		json_object_object_add(e, "fix", jstr(err_fix));
+	json_object_object_add(e, "status", json_object_new_int(err_status));
+	json_object_object_add(o, "error", e);
+	fputs(serialize(o, opt.pretty && !streaming), stdout);
+	fputc('\n', stdout);
+	json_object_put(o);
 }
 
-static void print_error(FILE *f)
+static void reset(void)
 {
-	if (!opt.json) {
-		fprintf(f, "dmabufctl: %s%s%s\n", err_msg, *err_fix ? ": " : "", err_fix);
-		return;
-	}
-	out = f;
+	/* Only the document and an unfinished line are not owned by a parent. */
+	if (streaming && depth)
+		json_object_put(stack[0] ? stack[0] : depth > 1 ? stack[1] : NULL);
 	depth = 0;
-	j_error();
+	json_object_put(doc);
+	doc = NULL;
+	streaming = false;
+	err_status = 0;
+	err_msg[0] = err_fix[0] = '\0';
 }
 
 /*
  * The end of a command: print its result, or its error (on stderr as text;
  * as the JSON document on stdout with -j, and as text on stderr too, for
- * people). A JSON stream that was already started (watch) gets the error as
- * its last element and is closed.
+ * people). A stream that was already started (watch) gets the error as its
+ * last line. The state is reset: another command may follow (the tests).
  */
 int out_end(int status)
 {
-	bool error = err_status != 0;	/* else: run's command status */
-
-	if (opt.json && out != stdout) {
-		fclose(out);
-		if (!error)
-			fwrite(buf, 1, buf_len, stdout);
-		free(buf);
-		out = stdout;
-		if (error)
-			depth = 0;	/* the document is dropped */
+	if (err_status) {
+		if (opt.json)
+			print_json_error();
+		fflush(stdout);
+		fprintf(stderr, "dmabufctl: %s%s%s\n", err_msg, *err_fix ? ": " : "", err_fix);
+	} else if (opt.json && doc && !streaming) {
+		fputs(serialize(doc, opt.pretty), stdout);
+		fputc('\n', stdout);
 	}
-	if (error) {
-		if (opt.json && depth) {	/* an open stream */
-			j_error();
-			while (depth)
-				j_end();
-		} else if (opt.json) {
-			print_error(stdout);
-		}
-		opt.json = false;
-		print_error(stderr);
-	}
+	reset();
 	fflush(stdout);
 	return status;
+}
+
+/* The time now, UTC, with milliseconds: "2026-12-02T22:21:55.123Z". */
+const char *utc_now(char *buf, size_t n)
+{
+	struct timespec now;
+	struct tm tm;
+	size_t l;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	l = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + l, n - l, ".%03ldZ", now.tv_nsec / 1000000);
+	return buf;
 }

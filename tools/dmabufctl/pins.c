@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,54 +147,41 @@ static bool in_subtree(const char *path, const char *cg)
 }
 
 /* --NAME=VALUE or --NAME VALUE; "" with *missing set when there is none. */
-static const char *opt_arg(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t l = strlen(name);
-
-	if (!strncmp(argv[*i], name, l) && argv[*i][l] == '=')
-		return argv[*i] + l + 1;
-	if (strcmp(argv[*i], name))
-		return NULL;
-	if (*i + 1 < argc)
-		return argv[++*i];
-	*missing = true;
-	return "";
-}
-
 int cmd_pins(int argc, char **argv)
 {
-	const char *cg_arg = NULL, *pool_arg = NULL, *pid_arg = NULL, *v;
+	static const struct option longopts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "pool", required_argument, NULL, 'P' },
+		{ "pid", required_argument, NULL, 0x100 },
+		{ "debugfs", required_argument, NULL, 'D' },
+		{}
+	};
+	const char *cg_arg = NULL, *pool_arg = NULL, *pid_arg = NULL;
 	const char *dbg = getenv("DMABUFCTL_DEBUGFS");
 	char cg[CG_MAX] = "", pool[POOL_NAME_MAX] = "", path[4096], b1[32], b2[32];
 	char comm[80], cgroup[4096 * 4], exporter[512], s1[320], s2[CG_MAX * 4], s3[2048];
 	char *line = NULL, *end;
 	size_t cap = 0, bad = 0, good = 0;
-	bool missing = false, pool_seen = false;
+	bool pool_seen = false;
 	long pid = 0;
 	struct pin p;
 	FILE *f;
-	int i, r;
+	int r, c;
 
-	for (i = 0; i < argc; i++) {
-		if (help_opt(argv[i])) {
-			fputs(help, stdout);
-			return 0;
+	if (debugfs_root_opt)
+		dbg = debugfs_root_opt;
+	while ((c = cmd_getopt(argc, argv, "", longopts, usage)) != -1) {
+		switch (c) {
+		case 'c': cg_arg = optarg; break;
+		case 'P': pool_arg = optarg; break;
+		case 0x100: pid_arg = optarg; break;
+		case 'D': dbg = optarg; break;
+		case 'h': fputs(help, stdout); return 0;
+		default: return EXIT_USAGE;
 		}
-		if (global_opt(argv[i]) || (!i && !strcmp(argv[i], "show")))
-			continue;
-		if ((v = opt_arg(argc, argv, &i, "--cgroup", &missing)))
-			cg_arg = v;
-		else if ((v = opt_arg(argc, argv, &i, "--pool", &missing)))
-			pool_arg = v;
-		else if ((v = opt_arg(argc, argv, &i, "--pid", &missing)))
-			pid_arg = v;
-		else if ((v = opt_arg(argc, argv, &i, "--debugfs", &missing)))
-			dbg = v;
-		else
-			return usage_error(usage, "unknown argument '%s'", argv[i]);
-		if (missing)
-			return usage_error(usage, "%s needs a value", argv[i]);
 	}
+	if (optind < argc)
+		return usage_error(usage, "unknown argument '%s'", argv[optind]);
 	if (pid_arg && ((pid = strtol(pid_arg, &end, 10)) <= 0 || *end || !isdigit(*pid_arg)))
 		return usage_error(usage, "--pid takes a process id, not '%s'", pid_arg);
 	if (pool_arg && pool_from_arg(pool_arg, pool, sizeof(pool)))

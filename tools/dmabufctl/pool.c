@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmabufctl pool [show]: the registered pools, from the root cgroup.
+ * dmabufctl pool: the registered pools, from the root cgroup.
  *
  * capacity: dmabuf.capacity; pinned: the root's dmabuf.pinned.current (all
  * pins in the system). The root has no dmabuf.pinned.stat, so live pins and
@@ -10,14 +10,15 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <getopt.h>
 #include <string.h>
 
 #include "dmabufctl.h"
 
-static const char usage[] = "dmabufctl pool [show]";
+static const char usage[] = "dmabufctl pool";
 
 static const char help[] =
-"usage: dmabufctl pool [show]\n"
+"usage: dmabufctl pool\n"
 "\n"
 "Every registered pool: its capacity, the memory pinned in it (the root\n"
 "cgroup's dmabuf.pinned.current), the live pins and the refused pins (the\n"
@@ -56,15 +57,15 @@ int cmd_pool(int argc, char **argv)
 	char b1[32], b2[32];
 	int i, r, w = 4;
 
-	for (i = 0; i < argc; i++) {
-		if (help_opt(argv[i])) {
+	while ((i = cmd_getopt(argc, argv, "", NULL, usage)) != -1) {
+		if (i == 'h') {
 			fputs(help, stdout);
 			return 0;
 		}
-		if (global_opt(argv[i]) || (!i && matches(argv[i], "show")))
-			continue;
-		return usage_error(usage, "unknown argument '%s'", argv[i]);
+		return EXIT_USAGE;
 	}
+	if (optind < argc)
+		return usage_error(usage, "unknown argument '%s'", argv[optind]);
 	r = cgfs_init(cgroup_root_opt);
 	if (!r)
 		r = cgfs_pools(&pools);
@@ -83,7 +84,7 @@ int cmd_pool(int argc, char **argv)
 			j_obj(NULL);
 			j_str("pool", p->name);
 			j_limit("capacity", p->capacity);
-			j_u64("pinned", p->current);
+			j_u64("current", p->current);
 			j_u64("pins", p->pins);
 			j_u64("refused", p->refused);
 			j_end();

@@ -3,9 +3,12 @@
  * Host unit tests of dmabufctl (cmocka): sizes and pool names (linked from
  * size.c), and every command, in text and JSON, with every error path and
  * its exit status, run as the built binary ($DMABUFCTL) on a fake cgroupfs
- * tree in a temporary directory (--cgroup-root / DMABUFCTL_CGROUP_ROOT).
- * JSON is checked twice: by the small validator below, and its content by
- * python3 expressions.
+ * tree in a temporary directory (--cgroup-root / DMABUFCTL_CGROUP_ROOT),
+ * with fakecgfs.so ($FAKECGFS) preloaded into it for what cgroupfs does on
+ * mkdir and rmdir: the binary runs its production code unchanged.
+ * JSON is checked three times: by the small validator below, against
+ * dmabufctl.schema.json ($DMABUFCTL_SCHEMA, python3-jsonschema), and its
+ * content by python3 expressions.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -29,6 +32,8 @@
 #include <cmocka.h>
 
 static const char *ctl;		/* the binary */
+static const char *fakecgfs;	/* LD_PRELOAD: the kernel's side of mkdir/rmdir */
+static const char *schema;	/* dmabufctl.schema.json: every JSON output is checked */
 
 static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static const char *fmt(const char *f, ...)
@@ -133,6 +138,8 @@ static int setup(void **state)
 	snprintf(root, sizeof(root), "/tmp/dmabufctl-test.XXXXXX");
 	assert_non_null(mkdtemp(root));
 	setenv("DMABUFCTL_CGROUP_ROOT", root, 1);
+	setenv("DMABUFCTL_SYSTEMD", "no", 1);	/* the same on a host systemd runs (test_systemd.c) */
+	setenv("FAKECGFS_ROOT", root, 1);	/* where fakecgfs.so acts */
 	mkcg("", 8388608, 0, 0, 0);
 	mkcg("job", 8388608, 8388608, 1, 2);
 	mkcg("job/a", 4194304, UNLIMITED, 0, 1);
@@ -195,6 +202,8 @@ static int run(const char *arg, ...)
 	if (!pid) {
 		dup2(o[0], 1);
 		dup2(e[0], 2);
+		if (fakecgfs)
+			setenv("LD_PRELOAD", fakecgfs, 1);
 		execv(ctl, argv);
 		_exit(99);
 	}
@@ -307,21 +316,39 @@ static bool json_valid(const char *s)
 	return e && !*ws(e);
 }
 
-/* The content: python3 evaluates EXPR over d, the parsed document. */
-static void json_check(const char *doc, const char *expr)
+/*
+ * The content: python3 evaluates EXPR over d, the parsed document (strict
+ * UTF-8), after checking it against dmabufctl.schema.json ($DMABUFCTL_SCHEMA,
+ * python3-jsonschema). `lines`: a stream, one document per line; d is their
+ * list.
+ */
+static void json_check_doc(const char *doc, const char *expr, bool lines)
 {
 	char f[] = "/tmp/dmabufctl-json.XXXXXX";
 	int fd = mkstemp(f), st;
 
-	assert_true(json_valid(doc));
+	if (!lines)
+		assert_true(json_valid(doc));
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, doc, strlen(doc)), (int)strlen(doc));
 	close(fd);
-	st = system(fmt("python3 -c 'import json, sys\nd = json.load(open(sys.argv[1]))\n"
-			 "sys.exit(0 if (%s) else 1)' %s", expr, f));
+	st = system(fmt("python3 -c 'import json, sys\n"
+			 "t = open(sys.argv[1], encoding=\"utf-8\", errors=\"strict\").read()\n"
+			 "docs = [json.loads(l) for l in t.split(\"\\n\") if l] if %d else [json.loads(t)]\n"
+			 "if sys.argv[2]:\n"
+			 " import jsonschema\n"
+			 " s = json.load(open(sys.argv[2]))\n"
+			 " for x in docs: jsonschema.validate(x, s)\n"
+			 "d = docs if %d else docs[0]\n"
+			 "sys.exit(0 if (%s) else 1)' %s '%s'", lines, lines, expr, f, schema ? schema : ""));
 	unlink(f);
 	if (st)
 		fail_msg("JSON check '%s' failed on:\n%s", expr, doc);
+}
+
+static void json_check(const char *doc, const char *expr)
+{
+	json_check_doc(doc, expr, false);
 }
 
 /* The error document of a failed -j run, and the text on stderr. */
@@ -470,10 +497,10 @@ static void test_pool_show(void **state)
 	HAS(r.out, "udmabuf                max    8388608        2        1\n");
 	HAS(r.out, "dma_heap/system 1073741824          0        0        0\n");
 	RUN(0, "-j", "pool");
-	json_check(r.out, "d == {\"pools\": [{\"pool\": \"udmabuf\", \"capacity\": None, \"pinned\": 8388608, \"pins\": 2, \"refused\": 1},"
-		   " {\"pool\": \"dma_heap/system\", \"capacity\": 1073741824, \"pinned\": 0, \"pins\": 0, \"refused\": 0}]}");
+	json_check(r.out, "d == {\"version\": 1, \"pools\": [{\"pool\": \"udmabuf\", \"capacity\": None, \"current\": 8388608, \"pins\": 2, \"refused\": 1},"
+		   " {\"pool\": \"dma_heap/system\", \"capacity\": 1073741824, \"current\": 0, \"pins\": 0, \"refused\": 0}]}");
 	RUN(0, "-p", "pool", "show");
-	HAS(r.out, "{\n  \"pools\": [\n    {\n      \"pool\": \"udmabuf\",\n");
+	HAS(r.out, "{\n  \"version\": 1,\n  \"pools\": [\n    {\n      \"pool\": \"udmabuf\",\n");
 	json_check(r.out, "len(d[\"pools\"]) == 2");
 }
 
@@ -507,7 +534,7 @@ static void test_cgroup_show(void **state)
 		"  udmabuf                       8MiB         -         -       -      -       -\n"
 		"  dma_heap/system                  0         -         -       -      -       -\n");
 	RUN(0, "-j", "cgroup", "show", "job/a");
-	json_check(r.out, "d == {\"cgroups\": [{\"cgroup\": \"/job/a\", \"depth\": 0, \"enabled\": True, \"pools\": ["
+	json_check(r.out, "d == {\"version\": 1, \"cgroups\": [{\"cgroup\": \"/job/a\", \"depth\": 0, \"enabled\": True, \"pools\": ["
 		   "{\"pool\": \"udmabuf\", \"current\": 4194304, \"peak\": 4194304, \"max\": None, \"events\": 0,"
 		   " \"events_local\": 0, \"pins\": 1, \"refused\": 0},"
 		   " {\"pool\": \"dma_heap/system\", \"current\": 0, \"peak\": 0, \"max\": None, \"events\": 0,"
@@ -598,7 +625,7 @@ static void test_cgroup_set(void **state)
 	RUN(0, "-j", "cgroup", "set", "other", "udmabuf", "4096");
 	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 4096\n");
 	/* the fake file now has udmabuf only: that is what is read back */
-	json_check(r.out, "d == {\"cgroup\": \"/other\", \"pools\": [{\"pool\": \"udmabuf\", \"max\": 4096}]}");
+	json_check(r.out, "d == {\"version\": 1, \"cgroup\": \"/other\", \"pools\": [{\"pool\": \"udmabuf\", \"max\": 4096}]}");
 	RUN(0, "-j", "cgroup", "set", "other", "udmabuf", "max");
 	json_check(r.out, "d[\"pools\"] == [{\"pool\": \"udmabuf\", \"max\": None}]");
 	put("other/dmabuf.pinned.max", "udmabuf 1610612736\ndma_heap/system max\n");
@@ -659,7 +686,7 @@ static void test_cgroup_enable(void **state)
 	put("e1/cgroup.subtree_control", "dmabuf\n");
 	put("e1/e2/cgroup.subtree_control", "cpu\n");
 	RUN(0, "-j", "c", "e", "e1/e2/e3", "--subtree");
-	json_check(r.out, "d == {\"cgroup\": \"/e1/e2/e3\", \"enabled_in\": [\"/e1/e2\", \"/e1/e2/e3\"]}");
+	json_check(r.out, "d == {\"version\": 1, \"cgroup\": \"/e1/e2/e3\", \"enabled_in\": [\"/e1/e2\", \"/e1/e2/e3\"]}");
 	put("e1/e2/cgroup.subtree_control", "cpu dmabuf\n");
 	put("e1/e2/e3/cgroup.subtree_control", "dmabuf\n");
 	RUN(0, "-j", "cgroup", "enable", "e1/e2/e3");
@@ -696,6 +723,8 @@ static pid_t bg(const char *outfile, char *const argv[])
 
 		dup2(fd, 1);
 		dup2(null, 2);		/* notes */
+		if (fakecgfs)
+			setenv("LD_PRELOAD", fakecgfs, 1);
 		execv(ctl, argv);
 		_exit(99);
 	}
@@ -751,14 +780,14 @@ static void test_watch(void **state)
 	pid = bg(f, json);
 	refuse("job", 5, 3);
 	assert_int_equal(bg_wait(pid, f, buf, sizeof(buf)), 0);
-	json_check(buf, "len(d) == 1 and d[0][\"cgroup\"] == \"/job\" and d[0][\"pool\"] == \"udmabuf\" and"
-		   " d[0][\"refused\"] == 1 and d[0][\"events\"] == 5 and d[0][\"events_local\"] == 3 and"
-		   " d[0][\"time\"].endswith(\"Z\")");
+	json_check_doc(buf, "len(d) == 1 and d[0][\"cgroup\"] == \"/job\" and d[0][\"pool\"] == \"udmabuf\" and"
+		   " d[0][\"version\"] == 1 and d[0][\"events_delta\"] == 1 and d[0][\"events\"] == 5 and d[0][\"events_local\"] == 3 and"
+		   " d[0][\"time\"].endswith(\"Z\")", true);
 
-	pid = bg(f, term);		/* SIGTERM closes the array */
+	pid = bg(f, term);		/* SIGTERM: no line, no error */
 	kill(pid, SIGTERM);
 	assert_int_equal(bg_wait(pid, f, buf, sizeof(buf)), 0);
-	json_check(buf, "d == []");
+	json_check_doc(buf, "d == []", true);
 	unlink(f);
 	mkcg("job", 8388608, 8388608, 1, 2);
 }
@@ -832,21 +861,22 @@ static void test_run(void **state)
 static void test_run_errors(void **state)
 {
 	(void)state;
-	RUN(1, "run", "-l", "udmabuf=8M");
-	HAS(r.err, "no COMMAND given: usage: dmabufctl run [-l POOL=SIZE]... [--parent CGROUP] -- COMMAND [ARGS]");
-	RUN(1, "-j", "run", "-l", "udmabuf", "true");
-	json_error(1, "a limit is POOL=SIZE, not 'udmabuf'");
-	RUN(1, "run", "-l", "=8M", "true");
+	/* run's own failures: 125 (as env(1)), never a status COMMAND could have */
+	RUN(125, "run", "-l", "udmabuf=8M");
+	HAS(r.err, "no COMMAND given: usage: dmabufctl run [-l POOL=SIZE]... [--parent CGROUP] [--] COMMAND [ARGS]");
+	RUN(125, "-j", "run", "-l", "udmabuf", "true");
+	json_error(125, "a limit is POOL=SIZE, not 'udmabuf'");
+	RUN(125, "run", "-l", "=8M", "true");
 	HAS(r.err, "a limit is POOL=SIZE");
-	RUN(1, "run", "-l", "udmabuf=8X", "true");
+	RUN(125, "run", "-l", "udmabuf=8X", "true");
 	HAS(r.err, "bad size '8X'");
-	RUN(1, "run", "-l", "/dev/sda=8M", "true");
+	RUN(125, "run", "-l", "/dev/sda=8M", "true");
 	HAS(r.err, "bad pool '/dev/sda'");
-	RUN(1, "-j", "run", "-l", "udmabf=8M", "true");
-	json_error(1, "no such pool 'udmabf'");
-	RUN(1, "run", "--parent", "nosuch", "true");
+	RUN(125, "-j", "run", "-l", "udmabf=8M", "true");
+	json_error(1, "no such pool 'udmabf'");	/* cgfs's fail(); the exit status is 125 */
+	RUN(125, "run", "--parent", "nosuch", "true");
 	HAS(r.err, "no such cgroup");
-	RUN(1, "run", "--frob", "true");
+	RUN(125, "run", "--frob", "true");
 	HAS(r.err, "unknown option '--frob'");
 	RUN(127, "run", "--parent", "job", "--", "/nonexistent/cmd");
 	HAS(r.err, "dmabufctl: cannot run /nonexistent/cmd: No such file or directory");
@@ -878,9 +908,9 @@ static void test_pins(void **state)
 	RUN(0, "-j", "pins", dbg_opt, "--cgroup", "/job");
 	json_check(r.out, "[p[\"pid\"] for p in d[\"pins\"]] == [412, 500]");
 	RUN(0, "-j", "pins", "--debugfs", dbg, "--cgroup", fmt("%s/job/a/gone", root));
-	json_check(r.out, "d == {\"pins\": []}");
+	json_check(r.out, "d == {\"version\": 1, \"pins\": []}");
 	RUN(0, "-j", "pins", "--debugfs", dbg, "--pool", "/dev/udmabuf", "--pid", "412");
-	json_check(r.out, "d == {\"pins\": [{\"pid\": 412, \"comm\": \"ib reg\", \"cgroup\": \"/job/a\", "
+	json_check(r.out, "d == {\"version\": 1, \"pins\": [{\"pid\": 412, \"comm\": \"ib reg\", \"cgroup\": \"/job/a\", "
 		   "\"cgroup_id\": 7523, \"pool\": \"udmabuf\", \"bytes\": 1048576, \"age_ms\": 5312, "
 		   "\"importer\": \"0000:00:02.0\", \"exporter\": \"udmabuf\", \"inode\": 33}]}");
 	RUN(0, "-j", "pins", "show", "--debugfs", dbg, "--pool", "udmabuf");
@@ -889,7 +919,7 @@ static void test_pins(void **state)
 	json_check(r.out, "[p[\"pid\"] for p in d[\"pins\"]] == [500]");
 	/* a pool that exists, with nothing held, and one that does not */
 	RUN(0, "-j", "pins", "--debugfs", dbg, "--pool", "/dev/dma_heap/system", "--pid", "412");
-	json_check(r.out, "d == {\"pins\": []}");
+	json_check(r.out, "d == {\"version\": 1, \"pins\": []}");
 	RUN(1, "pins", "--debugfs", dbg, "--pool", "udmabf");
 	HAS(r.err, "no such pool 'udmabf'");
 	/* names cannot draw rows or send escape sequences; JSON stays UTF-8 */
@@ -899,7 +929,7 @@ static void test_pins(void **state)
 	HAS(r.out, "      7 ev\\012\\040666\\033[2J /job/\xff\\134x");
 	assert_null(strstr(r.out, "\n666"));
 	RUN(0, "-j", "pins", "--debugfs", dbg);
-	json_check(r.out, "d[\"pins\"][0][\"comm\"] == \"ev\\n 666\\x1b[2J\" and d[\"pins\"][0][\"cgroup\"] == \"/job/\\ufffd\\\\x\"");
+	json_check(r.out, "d[\"pins\"][0][\"comm\"] == \"ev\\n 666\\x1b[2J\" and d[\"pins\"][0][\"cgroup\"] == \"/job/\\\\xff\\\\x\"");
 	/* a line this version does not understand is said, not shown */
 	put("debugfs/dma_buf/pins", "pid=1 comm=a cgroup=/ cgroup_id=1 pool=udmabuf bytes=1 age_ms=1 importer=i exporter=e inode=1\npid=1 comm=a\n");
 	RUN(0, "pins", "--debugfs", dbg);
@@ -954,6 +984,8 @@ int main(void)
 	int failed;
 
 	ctl = getenv("DMABUFCTL");
+	fakecgfs = getenv("FAKECGFS");
+	schema = getenv("DMABUFCTL_SCHEMA");
 	if (!ctl || access(ctl, X_OK)) {
 		fprintf(stderr, "set DMABUFCTL to the dmabufctl binary (make test does)\n");
 		return 2;
