@@ -29,13 +29,13 @@ SELFTESTS := $(BUILD)/selftests
 DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex libelf-dev \
 	libssl-dev dwarves cpio kmod xz-utils python3 git ccache sparse \
 	qemu-system-x86 iproute2 rdma-core ibverbs-utils libibverbs-dev \
-	pkg-config libjson-c-dev libcmocka-dev python3-jsonschema python3-ply python3-git \
+	pkg-config libjson-c-dev libsmartcols-dev libcmocka-dev python3-jsonschema python3-ply python3-git \
 	crun runc podman fuse-overlayfs slirp4netns cgroup-tools jq \
 	linux-perf bash-completion
 
 # What building and installing dmabufctl alone needs: make install on a
 # host where the tests never run installs only these.
-TOOL_PACKAGES := build-essential pkg-config libjson-c-dev
+TOOL_PACKAGES := build-essential pkg-config libjson-c-dev libsmartcols-dev
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

@@ -92,7 +92,7 @@ t_errors() {
 	ctl 1 cgroup set / udmabuf 8M || return 1
 	ctl 1 cgroup set $T/nosuch udmabuf 8M || return 1
 	ctl 2 cgroup show $T/a/noctl || return 1
-	echo "$cerr" | grep -q "controller dmabuf not enabled in $CGROOT/$T/a/noctl: run \`dmabufctl cgroup enable $T/a/noctl\`" ||
+	echo "$cerr" | grep -q "controller dmabuf not enabled in $CGROOT/$T/a/noctl: run \`dmabufctl enable $T/a/noctl\`" ||
 		fail "not-enabled message: $cerr" || return 1
 	ctl 2 -j cgroup set $T/a/noctl udmabuf 1M || return 1
 	local j; j=$(mktemp); echo "$out" > "$j"
@@ -158,14 +158,61 @@ t_watch() {
 	pin "$CGROOT/$T/w" -z 8M -n 1
 	wait $wpid; expect "watch status" "$?" 0 || return 1
 	wait $jpid; expect "watch -j status" "$?" 0 || return 1
-	grep -Eq "^[0-9T:.-]+Z /$T/w udmabuf refused \+1 events max=1 local max=1$" "$f" || fail "watch line: $(cat "$f")" || return 1
-	jsonl "$j" 'len(d) == 2 and d[1]["pool"] == "udmabuf" and d[1]["events_delta"] == 1 and d[1]["events"] == 2 and d[1]["events_local"] == 2' || return 1
+	grep -Eq "^[0-9T:.-]+Z /$T/w udmabuf refused \+1 events.local max=1 limit 4MiB$" "$f" ||
+		fail "watch line: $(cat "$f")" || return 1
+	jsonl "$j" 'len(d) == 2 and [(x["cgroup"], x["pool"], x["events_local_delta"], x["events_local"], x["max"]) for x in d] == [("/'$T'/w", "udmabuf", 1, 1, 4194304), ("/'$T'/w", "udmabuf", 1, 2, 4194304)]' || return 1
 	# SIGTERM ends the stream of lines: none without a refusal
 	"$CTL" -j watch $T/w > "$j" 2>&1 &
 	wpid=$!
 	sleep 0.5; kill -TERM $wpid; wait $wpid
 	jsonl "$j" 'd == []'; local r=$?
 	rm -f "$f" "$j"; return $r
+}
+
+# watch /: the whole host. The refusing cgroup is the one whose limit
+# refused (a parent's here, for a pin of a task in a cgroup made after
+# watch started), not the pinning task's.
+t_watch_host() {
+	mkcg $T && mkcg $T/p || return 1
+	local j; j=$(mktemp)
+	echo "udmabuf 4M" > "$CGROOT/$T/p/dmabuf.pinned.max"
+	"$CTL" -j watch / -n 1 > "$j" 2>&1 &
+	local wpid=$!
+	test_pids+=($wpid)
+	sleep 1
+	mkcg $T/p/late || return 1
+	sleep 0.5
+	pin "$CGROOT/$T/p/late" -z 4M -n 2
+	expect "pin status" "$status" 3 || return 1
+	wait $wpid; expect "watch / status" "$?" 0 || return 1
+	jsonl "$j" '[(x["cgroup"], x["pool"], x["events_local_delta"], x["max"]) for x in d] == [("/'$T'/p", "udmabuf", 1, 4194304)]'
+	local r=$?; rm -f "$j"; return $r
+}
+
+# top: the cgroups that pin, the most first, and refusals per second from
+# the second round on. Its output is shown in the README.
+t_top() {
+	mkcg $T && mkcg $T/big && mkcg $T/small && mkcg $T/lim || return 1
+	echo "udmabuf 4M" > "$CGROOT/$T/lim/dmabuf.pinned.max"
+	hold big "$CGROOT/$T/big" -z 8M -n 2 || return 1
+	hold small "$CGROOT/$T/small" -z 4M -n 1 || return 1
+	local j; j=$(mktemp)
+	"$CTL" -j top -n 2 -d 4 > "$j" 2>&1 &
+	local tpid=$!
+	test_pids+=($tpid)
+	sleep 1
+	pin "$CGROOT/$T/lim" -z 4M -n 3 -k
+	wait $tpid; expect "top status" "$?" 0 || return 1
+	jsonl "$j" 'len(d) == 2 and [(c["cgroup"], c["current"]) for c in d[0]["cgroups"] if c["cgroup"].startswith("/'$T'/") and c["pool"] == "udmabuf"] == [("/'$T'/big", 16777216), ("/'$T'/small", 4194304)]' || { rm -f "$j"; return 1; }
+	jsonl "$j" '[c["refused_per_s"] > 0 for c in d[1]["cgroups"] if c["cgroup"] == "/'$T'/lim" and c["pool"] == "udmabuf"] == [True] and "refused_per_s" not in d[0]' || { rm -f "$j"; return 1; }
+	rm -f "$j"
+	ctl 0 top -n 1 || return 1
+	echo "$out" | grep -Eq "^/$T/big +udmabuf +16MiB " || fail "top: $out" || return 1
+	echo "$out" | sed 's/^/# top: /'
+	ctl 0 pins --cgroup $T || return 1
+	echo "$out" | sed 's/^/# pins: /'
+	ctl 0 show $T || return 1
+	echo "$out" | sed 's/^/# show: /'
 }
 
 t_show_pid() {
@@ -227,8 +274,8 @@ t_delegated() {
 	out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$CTL" -j run --parent / -- true)
 	status=$?
 	f=$(mktemp); echo "$out" > "$f"
-	expect "status of nobody running under the root" "$status" 2 &&
-	json "$f" 'd["error"]["status"] == 2 and "permission denied" in d["error"]["message"]'; local r=$?
+	expect "status of nobody running under the root" "$status" 125 &&
+	json "$f" 'd["error"]["status"] == 125 and "permission denied" in d["error"]["message"]'; local r=$?
 	rm -f "$f"; return $r
 }
 
@@ -236,14 +283,16 @@ setup_rxe || { echo "Bail out! no rxe device"; exit 1; }
 [ -x "$CTL" ] || { echo "Bail out! no $CTL (make -C tools/dmabufctl)"; exit 1; }
 echo "+dmabuf" > "$CGROOT/cgroup.subtree_control"
 
-run_test "pool show, text and JSON" t_pool_show
-run_test "cgroup set and show: /dev pools, sizes, -b, JSON, -r" t_set_show
+run_test "pool: text and JSON" t_pool_show
+run_test "set and show: /dev pools, POOL=SIZE, -b, --raw, -o, JSON, -a" t_set_show
 run_test "errors: messages, fixes, exit status 1 and 2, JSON errors" t_errors
-run_test "cgroup enable on every ancestor" t_enable
+run_test "enable on every ancestor" t_enable
 run_test "run: third 4M pin under 8M refused, exit 3, cgroup removed" t_run_refuses
 run_test "run in the caller's own cgroup (moved into a leaf)" t_run_own_cgroup
 run_test "watch: a line per refusal, JSON lines" t_watch
-run_test "cgroup show --pid and pool show with a held pin" t_show_pid
+run_test "watch /: the refusing cgroup, also one made after watch started" t_watch_host
+run_test "top: by pinned bytes, refusals per second; pins and show of the same" t_top
+run_test "show --pid and pool with a held pin" t_show_pid
 run_test "pins: each pin held, filtered by cgroup, pool and pid; text and JSON" t_pins
 modes=$(stat -c '%a %n' /dev/udmabuf /dev/infiniband/*)
 run_test "non-root run in a delegated subtree" t_delegated

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The speed of `dmabufctl cgroup show -r` on a big host: a fake cgroupfs tree
+# The speed of `dmabufctl show` and `dmabufctl pins` on a big host: a fake cgroupfs tree
 # of 10,000 cgroups (100 x 100) with 4 pools each, built in a temporary
 # directory (tmpfs /dev/shm if there is one), shown recursively in text and
 # JSON. Prints the figures; a benchmark, not a test.
@@ -57,7 +57,24 @@ best() {
 	printf '%.3f s wall (%.3f s CPU)' "$b" "$c"
 }
 
-lines=$("$ctl" --cgroup-root "$tree" cgroup show -r / | wc -l)
-echo "dmabufctl cgroup show -r over $n cgroups x 4 pools ($lines lines of output), in $tree:"
-echo "  text: $(best "$ctl" --cgroup-root "$tree" cgroup show -r /)"
-echo "  JSON: $(best "$ctl" --cgroup-root "$tree" -j cgroup show -r /)"
+lines=$(LC_ALL=C "$ctl" --cgroup-root "$tree" show | wc -l)
+echo "dmabufctl show (the tree) over $n cgroups x 4 pools ($lines lines of output), in $tree:"
+echo "  text: $(best env LC_ALL=C "$ctl" --cgroup-root "$tree" show)"
+echo "  text, UTF-8 tree: $(best env LC_ALL=C.UTF-8 "$ctl" --cgroup-root "$tree" show)"
+echo "  raw: $(best "$ctl" --cgroup-root "$tree" show --raw)"
+echo "  JSON: $(best "$ctl" --cgroup-root "$tree" -j show)"
+
+# pins: 10,000 live pins in a fake dma_buf/pins (the kernel's format, patch 24).
+mkdir -p "$tree/debug/dma_buf"
+python3 - "$tree/debug/dma_buf/pins" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(10000):
+        f.write(f"pid={1000 + i % 500} comm=rdma\\040job cgroup=/job{i % 100}/task{i % 99} cgroup_id={5000 + i} "
+                f"pool={'udmabuf' if i % 2 else 'drm/0000:03:00.0/vram0'} bytes={(i % 64 + 1) << 20} "
+                f"age_ms={i * 7} importer=0000:00:02.0 exporter=udmabuf inode={70000 + i}\n")
+PY
+echo "dmabufctl pins over 10000 live pins:"
+echo "  text: $(best "$ctl" --cgroup-root "$tree" --debugfs-root "$tree/debug" pins)"
+echo "  JSON: $(best "$ctl" --cgroup-root "$tree" --debugfs-root "$tree/debug" -j pins)"
+echo "  --cgroup job7: $(best "$ctl" --cgroup-root "$tree" --debugfs-root "$tree/debug" pins --cgroup job7)"

@@ -3,11 +3,13 @@
  * dmabufctl: the admin tool of the dmabuf cgroup controller (pinned
  * dma-buf memory limits). Shared declarations of its modules:
  *
- *   main.c     options, the object and command tables, dispatch
+ *   main.c     options (getopt_long), the command table, dispatch
  *   size.c     sizes (parse "1.5G", print IEC) and pool names (/dev paths)
- *   output.c   text/JSON output, errors with their cause, fix and status
- *   cgfs.c     everything that touches cgroupfs (libcgroup or direct IO)
- *   pool.c, pins.c, cgroup.c, run.c, watch.c: the commands
+ *   output.c   JSON (json-c), errors with their cause, fix and status
+ *   cgfs.c     everything that touches cgroupfs
+ *   systemd.c  cgroups that systemd owns, and whether it knows dmabuf
+ *   cgroup.c (show, set, enable), pool.c, pins.c, top.c, watch.c, run.c,
+ *   export.c: the commands
  */
 #ifndef DMABUFCTL_H
 #define DMABUFCTL_H
@@ -53,6 +55,7 @@ void j_end(void);
 void j_str(const char *key, const char *v);
 void j_u64(const char *key, uint64_t v);
 void j_int(const char *key, long long v);
+void j_double(const char *key, double v);
 void j_bool(const char *key, bool v);
 void j_limit(const char *key, uint64_t v);	/* UNLIMITED is null */
 void j_flush(void);

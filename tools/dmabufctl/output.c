@@ -217,6 +217,11 @@ void j_u64(const char *key, uint64_t v)
 	j_add(key, json_object_new_uint64(v));
 }
 
+void j_double(const char *key, double v)
+{
+	j_add(key, json_object_new_double(v));
+}
+
 void j_int(const char *key, long long v)
 {
 	j_add(key, json_object_new_int64(v));
@@ -324,6 +329,9 @@ static void reset(void)
 int out_end(int status)
 {
 	if (err_status) {
+		/* The exit status is the command's say (run's 125 for an error of cgfs.c). */
+		if (status)
+			err_status = status;
 		if (opt.json)
 			print_json_error();
 		fflush(stdout);

@@ -166,7 +166,7 @@ static void print_json(struct round *rd, uint64_t total, double total_rate)
 	j_str("time", utc_now(ts, sizeof(ts)));
 	j_u64("current", total);
 	if (total_rate >= 0)
-		j_u64("refused_per_s", (uint64_t)(total_rate + 0.5));
+		j_double("refused_per_s", total_rate);
 	j_arr("cgroups");
 	for (i = 0; i < rd->n; i++) {
 		struct row *w = &rd->v[i];
@@ -180,7 +180,7 @@ static void print_json(struct round *rd, uint64_t total, double total_rate)
 		j_u64("pins", w->p.pins);
 		j_u64("refused", w->p.refused);
 		if (w->rate >= 0)
-			j_u64("refused_per_s", (uint64_t)(w->rate + 0.5));
+			j_double("refused_per_s", w->rate);
 		j_end();
 	}
 	j_end();
