@@ -35,7 +35,7 @@ static const char show_help[] =
 "  -d, --depth N      N levels below CGROUP at most (0: CGROUP alone)\n"
 "  -o, --output LIST  columns, comma-separated: CGROUP, POOL, CURRENT, PEAK,\n"
 "                     MAX, EVENTS, PINS, REFUSED (default: all of them)\n"
-"  -r, --raw          a line per cgroup and pool, full paths, no tree, no\n"
+"      --raw          a line per cgroup and pool, full paths, no tree, no\n"
 "                     alignment (for scripts; see also -j)\n"
 "  -n, --noheadings   no header line\n"
 "\n"
@@ -291,8 +291,8 @@ static int show_table(struct tree *t, const int *cols, int ncols, bool raw, bool
 	struct libscols_line **lines = calloc(t->n, sizeof(*lines));
 	struct libscols_table *tb = scols_new_table();
 	int width[C_N] = { 0 }, i, k, r = 0;
-	char b[32], *text;
-	size_t j, len;
+	char b[32], *text, *buf = NULL;
+	size_t j, len, buf_size = 0;
 
 	if (!tb || !lines) {
 		free(lines);
@@ -365,23 +365,30 @@ static int show_table(struct tree *t, const int *cols, int ncols, bool raw, bool
 						scols_line_set_data(ln, i, "(dmabuf not enabled)");
 					continue;
 				}
-				/* The pools' values, a line each (raw: pool k's). */
+				/*
+				 * The pools' values, a line each (raw: pool k's),
+				 * built in buf and copied at their size: a big
+				 * tree holds 10,000s of these.
+				 */
 				first = raw ? k : 0;
 				last = raw ? k + 1 : nd->npools;
-				len = 1;
-				for (p = first; p < last; p++)
-					len += POOL_NAME_MAX + 34;
-				text = malloc(len);
-				if (!text) {
-					r = -ENOMEM;
-					break;
+				len = 1 + (size_t)(last - first) * (POOL_NAME_MAX + 34);
+				if (len > buf_size) {
+					char *more = realloc(buf, len);
+
+					if (!more) {
+						r = -ENOMEM;
+						break;
+					}
+					buf = more;
+					buf_size = len;
 				}
+				buf[0] = '\0';
 				for (p = first, used = 0; p < last; p++)
-					used += snprintf(text + used, len - used, "%s%*s", p > first ? "\n" : "",
+					used += snprintf(buf + used, len - used, "%s%*s", p > first ? "\n" : "",
 							 raw || c == C_POOL ? 0 : width[c],
 							 cell(c, nd->cg, &nd->pools[p], b, sizeof(b)));
-				if (scols_line_refer_data(ln, i, text)) {
-					free(text);
+				if (scols_line_set_data(ln, i, buf)) {
 					r = -ENOMEM;
 					break;
 				}
@@ -396,6 +403,7 @@ static int show_table(struct tree *t, const int *cols, int ncols, bool raw, bool
 	}
 	scols_unref_table(tb);
 	free(lines);
+	free(buf);
 	return r ? fail(EXIT_SYS, NULL, "cannot draw the table: %s", strerror(-r)) : 0;
 }
 

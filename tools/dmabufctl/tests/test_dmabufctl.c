@@ -8,12 +8,20 @@
  * mkdir and rmdir: the binary runs its production code unchanged.
  * JSON is checked three times: by the small validator below, against
  * dmabufctl.schema.json ($DMABUFCTL_SCHEMA, python3-jsonschema), and its
- * content by python3 expressions.
+ * content by python3 expressions (one python3 process for all).
+ * Text is compared whole where it is stable: LC_ALL=C (show's tree in
+ * ASCII; test_show_utf8 in C.UTF-8). watch and top run in the background,
+ * the test waiting for what they say through /proc (their SIGTERM handler
+ * once set up, watch's inotify watches in fdinfo), not for guessed times;
+ * counter files change in place, as the kernel's do. export: test_export.py;
+ * systemd's cgroups: test_systemd.c.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -140,6 +149,8 @@ static int setup(void **state)
 	setenv("DMABUFCTL_CGROUP_ROOT", root, 1);
 	setenv("DMABUFCTL_SYSTEMD", "no", 1);	/* the same on a host systemd runs (test_systemd.c) */
 	setenv("FAKECGFS_ROOT", root, 1);	/* where fakecgfs.so acts */
+	setenv("LC_ALL", "C", 1);		/* the tree in ASCII (test_show_utf8: UTF-8) */
+	unsetenv("COLUMNS");
 	mkcg("", 8388608, 0, 0, 0);
 	mkcg("job", 8388608, 8388608, 1, 2);
 	mkcg("job/a", 4194304, UNLIMITED, 0, 1);
@@ -155,8 +166,9 @@ static int setup(void **state)
 		}
 	if (f)
 		fclose(f);
+	/* idle (nothing pinned, no limit): show leaves it out, as any host's */
 	if (*own && access(fmt("%s/%s", root, own), F_OK))
-		mkcg(own, 0, 4096, 0, 0);
+		mkcg(own, 0, UNLIMITED, 0, 0);
 	return 0;
 }
 
@@ -320,30 +332,77 @@ static bool json_valid(const char *s)
  * The content: python3 evaluates EXPR over d, the parsed document (strict
  * UTF-8), after checking it against dmabufctl.schema.json ($DMABUFCTL_SCHEMA,
  * python3-jsonschema). `lines`: a stream, one document per line; d is their
- * list.
+ * list. One python3 process does every check (a process each would take
+ * most of the tests' time): it reads "LEN_DOC LEN_EXPR LINES\n", the
+ * document and the expression, and answers "0" or "1 WHY" on a line.
  */
+static const char checker[] =
+"import json, sys\n"
+"v = None\n"
+"if sys.argv[1]:\n"
+"    import jsonschema\n"
+"    s = json.load(open(sys.argv[1]))\n"
+"    cls = jsonschema.validators.validator_for(s)\n"
+"    cls.check_schema(s)\n"
+"    v = cls(s)\n"
+"while True:\n"
+"    h = sys.stdin.buffer.readline()\n"
+"    if not h:\n"
+"        break\n"
+"    n, m, lines = map(int, h.split())\n"
+"    t, e = sys.stdin.buffer.read(n), sys.stdin.buffer.read(m).decode()\n"
+"    try:\n"
+"        t = t.decode('utf-8', 'strict')\n"
+"        docs = [json.loads(l) for l in t.split('\\n') if l] if lines else [json.loads(t)]\n"
+"        for x in docs:\n"
+"            if v:\n"
+"                v.validate(x)\n"
+"        d = docs if lines else docs[0]\n"
+"        why = '' if eval(e) else 'false'\n"
+"    except Exception as ex:\n"
+"        why = repr(ex)[:2000].replace('\\n', ' ') or 'exception'\n"
+"    sys.stdout.write(('1 ' + why if why else '0') + '\\n')\n"
+"    sys.stdout.flush()\n";
+
+static FILE *py_to, *py_from;
+
+static void checker_start(void)
+{
+	int in[2], outp[2];
+	pid_t pid;
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(outp, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		execlp("python3", "python3", "-c", checker, schema ? schema : "", (char *)NULL);
+		_exit(99);
+	}
+	close(in[0]);
+	close(outp[1]);
+	py_to = fdopen(in[1], "w");
+	py_from = fdopen(outp[0], "r");
+	assert_true(py_to && py_from);
+}
+
 static void json_check_doc(const char *doc, const char *expr, bool lines)
 {
-	char f[] = "/tmp/dmabufctl-json.XXXXXX";
-	int fd = mkstemp(f), st;
+	char answer[2100];
 
 	if (!lines)
 		assert_true(json_valid(doc));
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, doc, strlen(doc)), (int)strlen(doc));
-	close(fd);
-	st = system(fmt("python3 -c 'import json, sys\n"
-			 "t = open(sys.argv[1], encoding=\"utf-8\", errors=\"strict\").read()\n"
-			 "docs = [json.loads(l) for l in t.split(\"\\n\") if l] if %d else [json.loads(t)]\n"
-			 "if sys.argv[2]:\n"
-			 " import jsonschema\n"
-			 " s = json.load(open(sys.argv[2]))\n"
-			 " for x in docs: jsonschema.validate(x, s)\n"
-			 "d = docs if %d else docs[0]\n"
-			 "sys.exit(0 if (%s) else 1)' %s '%s'", lines, lines, expr, f, schema ? schema : ""));
-	unlink(f);
-	if (st)
-		fail_msg("JSON check '%s' failed on:\n%s", expr, doc);
+	if (!py_to)
+		checker_start();
+	fprintf(py_to, "%zu %zu %d\n%s%s", strlen(doc), strlen(expr), lines, doc, expr);
+	fflush(py_to);
+	if (!fgets(answer, sizeof(answer), py_from))
+		fail_msg("the python3 JSON checker is gone (python3, python3-jsonschema installed?)");
+	if (strcmp(answer, "0\n"))
+		fail_msg("JSON check '%s' failed (%s) on:\n%s", expr, answer + 2, doc);
 }
 
 static void json_check(const char *doc, const char *expr)
@@ -427,39 +486,122 @@ static void test_pool_names(void **state)
 	assert_int_equal(pool_from_arg("udmabuf", p, 4), -1);
 }
 
-/* general: usage, help, objects */
+/* general: usage, help, commands */
 
 static void test_usage(void **state)
 {
-	static const char *const helps[][3] = {
-		{ "--help" }, { "help" }, { "pool", "--help" }, { "cgroup", "-h" },
-		{ "cgroup", "set", "--help" }, { "c", "enable", "help" }, { "watch", "--help" },
-		{ "run", "--help" }, { "pins", "--help" },
+	/* each command's own help, wherever -h/--help/help comes */
+	static const char *const helps[][4] = {
+		{ "--help", NULL, NULL, "usage: dmabufctl [OPTIONS] [COMMAND [ARGS]]" },
+		{ "help", NULL, NULL, "usage: dmabufctl [OPTIONS] [COMMAND [ARGS]]" },
+		{ "-j", "-h", NULL, "usage: dmabufctl [OPTIONS] [COMMAND [ARGS]]" },
+		{ "show", "--help", NULL, "usage: dmabufctl [show] [CGROUP | --pid PID]" },
+		{ "show", "job", "-h", "usage: dmabufctl [show] [CGROUP | --pid PID]" },
+		{ "pool", "--help", NULL, "usage: dmabufctl pool\n" },
+		{ "pins", "--help", NULL, "usage: dmabufctl pins [--cgroup CGROUP]" },
+		{ "top", "--help", NULL, "usage: dmabufctl top [-d SECONDS] [-n N] [--batch]" },
+		{ "watch", "-h", NULL, "usage: dmabufctl watch [CGROUP | /] [-n N]" },
+		{ "set", "--help", NULL, "usage: dmabufctl set CGROUP POOL=SIZE|max" },
+		{ "enable", "--help", NULL, "usage: dmabufctl enable CGROUP [--subtree]" },
+		{ "run", "--help", NULL, "usage: dmabufctl run [-l POOL=SIZE]..." },
+		{ "export", "--help", NULL, "usage: dmabufctl export [--textfile FILE]" },
+		{ "cgroup", "-h", NULL, "usage: dmabufctl [show]" },
+		{ "cgroup", "show", "--help", "usage: dmabufctl [show]" },
+		{ "cgroup", "set", "--help", "usage: dmabufctl set CGROUP" },
+		{ "cgroup", "enable", "-h", "usage: dmabufctl enable CGROUP" },
 	};
+	char all[65536];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
 		RUN(0, helps[i][0], helps[i][1], helps[i][2]);
-		HAS(r.out, "usage: dmabufctl");
+		if (strncmp(r.out, helps[i][3], strlen(helps[i][3])))
+			fail_msg("%s %s: not '%s':\n%s", helps[i][0], helps[i][1] ? helps[i][1] : "",
+				 helps[i][3], r.out);
+		assert_string_equal(r.err, "");
 	}
+	/* the overview names every command */
+	RUN(0, "help");
+	for (i = 0; i < 9; i++)
+		HAS(r.out, fmt("\n  %s ", (const char *[]){ "show", "pool", "pins", "top", "watch", "set",
+							    "enable", "run", "export" }[i]));
 	RUN(0, "-V");
-	HAS(r.out, "dmabufctl 1.0");
-	RUN(1, NULL);
-	HAS(r.err, "dmabufctl: no object given: see `dmabufctl --help`");
-	RUN(1, "-j");
-	json_error(1, "no object given");
+	assert_string_equal(r.out, "dmabufctl 2.0\n");
+	RUN(0, "--version");
+	assert_string_equal(r.out, "dmabufctl 2.0\n");
+	/* no command: show, the whole tree */
+	RUN(0, "show");
+	snprintf(all, sizeof(all), "%s", r.out);
+	RUN(0, NULL);
+	assert_string_equal(r.out, all);
+	HAS(r.out, "\n|-job ");
+	RUN(0, "-j");
+	json_check(r.out, "d[\"cgroups\"][0][\"cgroup\"] == \"/\" and \"/job\" in [c[\"cgroup\"] for c in d[\"cgroups\"]]");
+	/* unknown commands and options */
 	RUN(1, "frob");
-	HAS(r.err, "unknown object 'frob': objects: pool, pins, cgroup, watch, run");
+	assert_string_equal(r.err, "dmabufctl: unknown command 'frob': commands: show, pool, pins, top, watch,"
+			    " set, enable, run, export; see `dmabufctl --help`\n");
+	assert_string_equal(r.out, "");
 	RUN(1, "-p", "frob");
-	json_error(1, "unknown object 'frob'");
+	json_error(1, "unknown command 'frob'");
+	json_check(r.out, "d[\"error\"][\"fix\"] == \"commands: show, pool, pins, top, watch, set, enable, run, export;"
+		   " see `dmabufctl --help`\"");
 	RUN(1, "--frob");
 	HAS(r.err, "unknown option '--frob': usage: dmabufctl [OPTIONS]");
+	RUN(1, "-x", "show");
+	HAS(r.err, "unknown option '-x'");
+	RUN(1, "--cgroup-root");
+	HAS(r.err, "--cgroup-root needs a value");
 	RUN(1, "-j", "cgroup", "frob");
 	json_error(1, "unknown command 'cgroup frob'");
-	HAS(r.err, "`dmabufctl cgroup show frob`");
+	HAS(r.err, "`dmabufctl show frob`");
 	RUN(1, "pool", "frob");
-	HAS(r.err, "unknown argument 'frob': usage: dmabufctl pool [show]");
+	HAS(r.err, "unknown argument 'frob': usage: dmabufctl pool\n");
+	/* global options among a command's, after its arguments too */
+	RUN(0, "pool", "--json");
+	json_check(r.out, "len(d[\"pools\"]) == 2");
+	RUN(0, "show", "job", "-b", "-j");
+	json_check(r.out, "d[\"cgroups\"][0][\"cgroup\"] == \"/job\"");
+	RUN(0, "show", "job", "-b");
+	HAS(r.out, "/job   udmabuf         8388608 8388608 8388608      1    2       1\n");
+	RUN(1, "-j", "show", "job", "--frob");
+	json_error(1, "unknown option '--frob'");
+}
+
+/* Commands are exact words: a prefix is never taken for a command. */
+static void test_abbreviations(void **state)
+{
+	static const char *const bad[][3] = {
+		{ "c", "s" }, { "p" }, { "po", "show" }, { "sh" }, { "s" }, { "cg" }, { "r", "true" },
+		{ "w", "job" }, { "hel" }, { "Show" }, { "show-" }, { "e", "job" },
+	};
+	static const char *const bad_sub[][3] = {
+		{ "cgroup", "s" }, { "cgroup", "sh", "job" }, { "cgroup", "se", "other" }, { "cgroup", "e" },
+		{ "cgroup", "shows" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		RUN(1, bad[i][0], bad[i][1], bad[i][2]);
+		HAS(r.err, fmt("dmabufctl: unknown command '%s': commands: show, pool,", bad[i][0]));
+		assert_string_equal(r.out, "");
+	}
+	for (i = 0; i < sizeof(bad_sub) / sizeof(bad_sub[0]); i++) {
+		RUN(1, bad_sub[i][0], bad_sub[i][1], bad_sub[i][2]);
+		HAS(r.err, fmt("dmabufctl: unknown command 'cgroup %s': commands: show, set, enable", bad_sub[i][1]));
+	}
+	/* old words after a command are arguments, not commands */
+	RUN(1, "pool", "show");
+	HAS(r.err, "unknown argument 'show': usage: dmabufctl pool\n");
+	RUN(1, "-j", "pins", "show");
+	json_error(1, "unknown argument 'show'");
+	/* a cgroup named like nothing is refused as one, not as a command */
+	RUN(1, "show", "s");
+	HAS(r.err, fmt("no such cgroup %s/s", root));
+	/* nothing was written by set's abbreviation */
+	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 1610612736\ndma_heap/system max\n");
 }
 
 static void test_root_errors(void **state)
@@ -476,14 +618,16 @@ static void test_root_errors(void **state)
 	RUN(2, "--cgroup-root", dir, "pool");
 	HAS(r.err, fmt("this kernel has no dmabuf cgroup controller (not in %s/cgroup.controllers): "
 			"boot a kernel built with CONFIG_CGROUP_DMABUF=y", dir));
+	RUN(2, "--cgroup-root", dir);		/* show, the default command */
+	HAS(r.err, "this kernel has no dmabuf cgroup controller");
 	/* not a cgroup v2 tree */
-	RUN(2, "-j", "--cgroup-root", "/tmp", "cgroup", "show");
+	RUN(2, "-j", "--cgroup-root", "/tmp", "show");
 	json_error(2, "/tmp is not a cgroup v2 tree (no cgroup.controllers)");
 }
 
-/* pool show */
+/* pool */
 
-static void test_pool_show(void **state)
+static void test_pool(void **state)
 {
 	(void)state;
 	RUN(0, "pool");
@@ -491,191 +635,492 @@ static void test_pool_show(void **state)
 		"POOL              CAPACITY     PINNED     PINS  REFUSED\n"
 		"udmabuf                max       8MiB        2        1\n"
 		"dma_heap/system       1GiB          0        0        0\n");
-	RUN(0, "p", "s");
-	HAS(r.out, "udmabuf                max       8MiB        2        1\n");
-	RUN(0, "-b", "po", "show");
+	RUN(0, "-b", "pool");
 	HAS(r.out, "udmabuf                max    8388608        2        1\n");
+	HAS(r.out, "dma_heap/system 1073741824          0        0        0\n");
+	RUN(0, "pool", "-b");
 	HAS(r.out, "dma_heap/system 1073741824          0        0        0\n");
 	RUN(0, "-j", "pool");
 	json_check(r.out, "d == {\"version\": 1, \"pools\": [{\"pool\": \"udmabuf\", \"capacity\": None, \"current\": 8388608, \"pins\": 2, \"refused\": 1},"
 		   " {\"pool\": \"dma_heap/system\", \"capacity\": 1073741824, \"current\": 0, \"pins\": 0, \"refused\": 0}]}");
-	RUN(0, "-p", "pool", "show");
+	RUN(0, "-p", "pool");
 	HAS(r.out, "{\n  \"version\": 1,\n  \"pools\": [\n    {\n      \"pool\": \"udmabuf\",\n");
 	json_check(r.out, "len(d[\"pools\"]) == 2");
 }
 
-/* cgroup show */
+/* show: the tree (LC_ALL=C: ASCII lines) */
 
-static void test_cgroup_show(void **state)
+/* The fixture of setup(), every cgroup of it: each value is its files'. */
+static const char tree_all[] =
+	"CGROUP  POOL            CURRENT PEAK    MAX EVENTS PINS REFUSED\n"
+	"/       udmabuf            8MiB    -      -      -    -       -\n"
+	"|       dma_heap/system       0    -      -      -    -       -\n"
+	"|-job   udmabuf            8MiB 8MiB   8MiB      1    2       1\n"
+	"| |     dma_heap/system       0    0    max      0    0       0\n"
+	"| `-a   udmabuf            4MiB 4MiB    max      0    1       0\n"
+	"|       dma_heap/system       0    0    max      0    0       0\n"
+	"`-other udmabuf               0    0 1.5GiB      0    0       0\n"
+	"        dma_heap/system       0    0    max      0    0       0\n";
+
+static const char tree_job[] =
+	"CGROUP POOL            CURRENT PEAK  MAX EVENTS PINS REFUSED\n"
+	"/job   udmabuf            8MiB 8MiB 8MiB      1    2       1\n"
+	"|      dma_heap/system       0    0  max      0    0       0\n"
+	"`-a    udmabuf            4MiB 4MiB  max      0    1       0\n"
+	"       dma_heap/system       0    0  max      0    0       0\n";
+
+static void test_show(void **state)
 {
-	static const char job[] =
-		"CGROUP / POOL                CURRENT      PEAK       MAX  EVENTS   PINS REFUSED\n"
-		"/job\n"
-		"  udmabuf                       8MiB      8MiB      8MiB       1      2       1\n"
-		"  dma_heap/system                  0         0       max       0      0       0\n";
 	char abs[400];
 
 	(void)state;
-	RUN(0, "cgroup", "show", "job");
-	assert_string_equal(r.out, job);
+	/* from the root by default; the idle (job/a/plain, the caller's own) left out */
+	RUN(0, "show");
+	assert_string_equal(r.out, tree_all);
+	assert_string_equal(r.err, "");
+	RUN(0, "show", "/");
+	assert_string_equal(r.out, tree_all);
+	/* CGROUP in each form */
+	RUN(0, "show", "job");
+	assert_string_equal(r.out, tree_job);
 	snprintf(abs, sizeof(abs), "%s/job/", root);
-	RUN(0, "c", "s", abs);
-	assert_string_equal(r.out, job);
-	RUN(0, "cg", "sh", "/job");
-	assert_string_equal(r.out, job);
-	RUN(0, "cgroup", "./job//");
-	assert_string_equal(r.out, job);
-	RUN(0, "-b", "cgroup", "list", "job");
-	HAS(r.out, "  udmabuf                    8388608   8388608   8388608       1      2       1\n");
-	RUN(0, "cgroup", "show", "/");
+	RUN(0, "show", abs);
+	assert_string_equal(r.out, tree_job);
+	RUN(0, "show", "/job");
+	assert_string_equal(r.out, tree_job);
+	RUN(0, "show", "./job//");
+	assert_string_equal(r.out, tree_job);
+	/* a leaf */
+	RUN(0, "show", "job/a");
 	assert_string_equal(r.out,
-		"CGROUP / POOL                CURRENT      PEAK       MAX  EVENTS   PINS REFUSED\n"
-		"/\n"
-		"  udmabuf                       8MiB         -         -       -      -       -\n"
-		"  dma_heap/system                  0         -         -       -      -       -\n");
-	RUN(0, "-j", "cgroup", "show", "job/a");
+		"CGROUP POOL            CURRENT PEAK MAX EVENTS PINS REFUSED\n"
+		"/job/a udmabuf            4MiB 4MiB max      0    1       0\n"
+		"       dma_heap/system       0    0 max      0    0       0\n");
+	/* bytes */
+	RUN(0, "-b", "show", "other");
+	assert_string_equal(r.out,
+		"CGROUP POOL            CURRENT PEAK        MAX EVENTS PINS REFUSED\n"
+		"/other udmabuf               0    0 1610612736      0    0       0\n"
+		"       dma_heap/system       0    0        max      0    0       0\n");
+	/* a value changed is shown changed: the files are read, nothing cached */
+	put("job/a/dmabuf.pinned.stat", "udmabuf pins=7 refused=3\ndma_heap/system pins=0 refused=0\n");
+	RUN(0, "show", "job/a", "-o", "cgroup,pins,refused");
+	assert_string_equal(r.out, "CGROUP PINS REFUSED\n/job/a    7       3\n          0       0\n");
+	put("job/a/dmabuf.pinned.stat", "udmabuf pins=1 refused=0\ndma_heap/system pins=0 refused=0\n");
+}
+
+/* What makes a cgroup shown, -a, and the cgroups without the controller. */
+static void test_show_all(void **state)
+{
+	(void)state;
+	/* job/a/plain: no controller, so idle; shown with -a only, marked */
+	RUN(0, "show", "-a", "job");
+	assert_string_equal(r.out,
+		"CGROUP    POOL                 CURRENT PEAK  MAX EVENTS PINS REFUSED\n"
+		"/job      udmabuf                 8MiB 8MiB 8MiB      1    2       1\n"
+		"|         dma_heap/system            0    0  max      0    0       0\n"
+		"`-a       udmabuf                 4MiB 4MiB  max      0    1       0\n"
+		"  |       dma_heap/system            0    0  max      0    0       0\n"
+		"  `-plain (dmabuf not enabled)                               \n");
+	RUN(0, "show", "job", "--all");
+	HAS(r.out, "`-plain (dmabuf not enabled)");
+	RUN(0, "-j", "show", "-a", "job");
+	json_check(r.out, "[(c[\"cgroup\"], c[\"depth\"], c[\"enabled\"], len(c[\"pools\"])) for c in d[\"cgroups\"]] =="
+		   " [(\"/job\", 0, True, 2), (\"/job/a\", 1, True, 2), (\"/job/a/plain\", 2, False, 0)]");
+	/* an idle cgroup: hidden; each kind of activity shows it */
+	mkcg("idle", 0, UNLIMITED, 0, 0);
+	RUN(0, "-j", "show");
+	json_check(r.out, "\"/idle\" not in [c[\"cgroup\"] for c in d[\"cgroups\"]]");
+	RUN(0, "show", "-a", "-o", "cgroup", "-n");
+	HAS(r.out, "|-idle\n");
+	RUN(0, "show", "idle", "-o", "cgroup");	/* CGROUP itself, always */
+	assert_string_equal(r.out, "CGROUP\n/idle\n");
+	put("idle/dmabuf.pinned.current", "udmabuf 0\ndma_heap/system 4096\n");	/* pinned */
+	RUN(0, "show", "-o", "cgroup", "-n");
+	HAS(r.out, "|-idle\n");
+	put("idle/dmabuf.pinned.current", "udmabuf 0\ndma_heap/system 0\n");
+	put("idle/dmabuf.pinned.max", "udmabuf max\ndma_heap/system 1048576\n");	/* a limit */
+	RUN(0, "show", "-o", "cgroup", "-n");
+	HAS(r.out, "|-idle\n");
+	put("idle/dmabuf.pinned.max", "udmabuf max\ndma_heap/system max\n");
+	put("idle/dmabuf.pinned.events", "udmabuf max=1\ndma_heap/system max=0\n");	/* a refusal */
+	RUN(0, "show", "-o", "cgroup", "-n");
+	HAS(r.out, "|-idle\n");
+	put("idle/dmabuf.pinned.events", "udmabuf max=0\ndma_heap/system max=0\n");
+	put("idle/dmabuf.pinned.stat", "udmabuf pins=0 refused=2\ndma_heap/system pins=0 refused=0\n");
+	RUN(0, "show", "-o", "cgroup", "-n");
+	HAS(r.out, "|-idle\n");
+	put("idle/dmabuf.pinned.stat", "udmabuf pins=0 refused=0\ndma_heap/system pins=0 refused=0\n");
+	RUN(0, "show", "-o", "cgroup", "-n");
+	assert_null(strstr(r.out, "idle"));
+	assert_int_equal(system(fmt("rm -rf %s/idle", root)), 0);
+}
+
+/* -d: levels shown; what is active deeper keeps its ancestors shown. */
+static void test_show_depth(void **state)
+{
+	(void)state;
+	mkcg("deep", 0, UNLIMITED, 0, 0);
+	mkcg("deep/x", 0, UNLIMITED, 0, 0);
+	mkcg("deep/x/y", 0, 1048576, 0, 0);	/* a limit, nothing pinned */
+	mkcg("deep/z", 0, UNLIMITED, 0, 0);	/* idle */
+	RUN(0, "show", "deep");
+	assert_string_equal(r.out,
+		"CGROUP POOL            CURRENT PEAK  MAX EVENTS PINS REFUSED\n"
+		"/deep  udmabuf               0    0  max      0    0       0\n"
+		"|      dma_heap/system       0    0  max      0    0       0\n"
+		"`-x    udmabuf               0    0  max      0    0       0\n"
+		"  |    dma_heap/system       0    0  max      0    0       0\n"
+		"  `-y  udmabuf               0    0 1MiB      0    0       0\n"
+		"       dma_heap/system       0    0  max      0    0       0\n");
+	RUN(0, "show", "deep", "-d", "1");
+	assert_string_equal(r.out,
+		"CGROUP POOL            CURRENT PEAK MAX EVENTS PINS REFUSED\n"
+		"/deep  udmabuf               0    0 max      0    0       0\n"
+		"|      dma_heap/system       0    0 max      0    0       0\n"
+		"`-x    udmabuf               0    0 max      0    0       0\n"
+		"       dma_heap/system       0    0 max      0    0       0\n");
+	RUN(0, "show", "--depth=0", "deep");
+	assert_string_equal(r.out,
+		"CGROUP POOL            CURRENT PEAK MAX EVENTS PINS REFUSED\n"
+		"/deep  udmabuf               0    0 max      0    0       0\n"
+		"       dma_heap/system       0    0 max      0    0       0\n");
+	RUN(0, "show", "deep", "-a");
+	assert_string_equal(r.out,
+		"CGROUP POOL            CURRENT PEAK  MAX EVENTS PINS REFUSED\n"
+		"/deep  udmabuf               0    0  max      0    0       0\n"
+		"|      dma_heap/system       0    0  max      0    0       0\n"
+		"|-x    udmabuf               0    0  max      0    0       0\n"
+		"| |    dma_heap/system       0    0  max      0    0       0\n"
+		"| `-y  udmabuf               0    0 1MiB      0    0       0\n"
+		"|      dma_heap/system       0    0  max      0    0       0\n"
+		"`-z    udmabuf               0    0  max      0    0       0\n"
+		"       dma_heap/system       0    0  max      0    0       0\n");
+	RUN(0, "show", "-d", "1");
+	assert_string_equal(r.out,
+		"CGROUP  POOL            CURRENT PEAK    MAX EVENTS PINS REFUSED\n"
+		"/       udmabuf            8MiB    -      -      -    -       -\n"
+		"|       dma_heap/system       0    -      -      -    -       -\n"
+		"|-deep  udmabuf               0    0    max      0    0       0\n"
+		"|       dma_heap/system       0    0    max      0    0       0\n"
+		"|-job   udmabuf            8MiB 8MiB   8MiB      1    2       1\n"
+		"|       dma_heap/system       0    0    max      0    0       0\n"
+		"`-other udmabuf               0    0 1.5GiB      0    0       0\n"
+		"        dma_heap/system       0    0    max      0    0       0\n");
+	RUN(0, "show", "-d", "0");
+	assert_string_equal(r.out,
+		"CGROUP POOL            CURRENT PEAK MAX EVENTS PINS REFUSED\n"
+		"/      udmabuf            8MiB    -   -      -    -       -\n"
+		"       dma_heap/system       0    -   -      -    -       -\n");
+	RUN(0, "-j", "show", "-d", "2");
+	json_check(r.out, "[(c[\"cgroup\"], c[\"depth\"]) for c in d[\"cgroups\"]] == [(\"/\", 0), (\"/deep\", 1), (\"/deep/x\", 2),"
+		   " (\"/job\", 1), (\"/job/a\", 2), (\"/other\", 1)]");
+	RUN(0, "-j", "show", "deep", "-a", "-d", "1");
+	json_check(r.out, "[(c[\"cgroup\"], c[\"depth\"]) for c in d[\"cgroups\"]] == [(\"/deep\", 0), (\"/deep/x\", 1), (\"/deep/z\", 1)]");
+	assert_int_equal(system(fmt("rm -rf %s/deep", root)), 0);
+}
+
+/* -o, --raw, -n */
+static void test_show_columns(void **state)
+{
+	(void)state;
+	RUN(0, "show", "-o", "cgroup,pool,MAX");
+	assert_string_equal(r.out,
+		"CGROUP  POOL               MAX\n"
+		"/       udmabuf              -\n"
+		"|       dma_heap/system      -\n"
+		"|-job   udmabuf           8MiB\n"
+		"| |     dma_heap/system    max\n"
+		"| `-a   udmabuf            max\n"
+		"|       dma_heap/system    max\n"
+		"`-other udmabuf         1.5GiB\n"
+		"        dma_heap/system    max\n");
+	/* any order, any case; -n */
+	RUN(0, "show", "-b", "--output", "cgroup,max,Pool", "-n", "job");
+	assert_string_equal(r.out,
+		"/job   8388608 udmabuf\n"
+		"|          max dma_heap/system\n"
+		"`-a        max udmabuf\n"
+		"           max dma_heap/system\n");
+	RUN(0, "show", "--noheadings", "-o", "events,pins,refused,current,peak", "job/a");
+	assert_string_equal(r.out, "     0    1       0    4MiB 4MiB\n     0    0       0       0    0\n");
+	/* raw: a line per cgroup and pool, full paths, one space */
+	RUN(0, "show", "job", "--raw");
+	assert_string_equal(r.out,
+		"CGROUP POOL CURRENT PEAK MAX EVENTS PINS REFUSED\n"
+		"/job udmabuf 8MiB 8MiB 8MiB 1 2 1\n"
+		"/job dma_heap/system 0 0 max 0 0 0\n"
+		"/job/a udmabuf 4MiB 4MiB max 0 1 0\n"
+		"/job/a dma_heap/system 0 0 max 0 0 0\n");
+	RUN(0, "show", "--raw", "-n", "-b", "-o", "CGROUP,current,REFUSED", "-a", "job");
+	assert_string_equal(r.out,
+		"/job 8388608 1\n"
+		"/job 0 0\n"
+		"/job/a 4194304 0\n"
+		"/job/a 0 0\n"
+		"/job/a/plain  \n");
+	RUN(0, "show", "--raw", "-n", "-o", "cgroup,pool,current");
+	assert_string_equal(r.out,
+		"/ udmabuf 8MiB\n/ dma_heap/system 0\n/job udmabuf 8MiB\n/job dma_heap/system 0\n"
+		"/job/a udmabuf 4MiB\n/job/a dma_heap/system 0\n/other udmabuf 0\n/other dma_heap/system 0\n");
+	/* errors */
+	RUN(1, "show", "-o", "cgroup,frob");
+	HAS(r.err, "bad column list 'cgroup,frob' (columns: CGROUP, POOL, CURRENT, PEAK, MAX, EVENTS, PINS, REFUSED)");
+	RUN(1, "-j", "show", "-o", "");
+	json_error(1, "bad column list ''");
+	RUN(1, "show", "-o");
+	HAS(r.err, "-o needs a value");
+	RUN(1, "show", "-o", "cgroup,pool,current,peak,max,events,pins,refused,cgroup");
+	HAS(r.err, "bad column list");
+}
+
+/* A UTF-8 locale: the tree in box-drawing lines, aligned all the same. */
+static void test_show_utf8(void **state)
+{
+	locale_t l = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+
+	(void)state;
+	if (!l)
+		l = newlocale(LC_ALL_MASK, "C.utf8", (locale_t)0);
+	if (!l)
+		skip();
+	freelocale(l);
+	setenv("LC_ALL", "C.UTF-8", 1);
+	run("show", "-a", "job", (char *)NULL);
+	setenv("LC_ALL", "C", 1);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out,
+		"CGROUP    POOL                 CURRENT PEAK  MAX EVENTS PINS REFUSED\n"
+		"/job      udmabuf                 8MiB 8MiB 8MiB      1    2       1\n"
+		"\xe2\x94\x82         dma_heap/system            0    0  max      0    0       0\n"
+		"\xe2\x94\x94\xe2\x94\x80" "a       udmabuf                 4MiB 4MiB  max      0    1       0\n"
+		"  \xe2\x94\x82       dma_heap/system            0    0  max      0    0       0\n"
+		"  \xe2\x94\x94\xe2\x94\x80" "plain (dmabuf not enabled)                               \n");
+	setenv("LC_ALL", "C.UTF-8", 1);
+	run("show", (char *)NULL);
+	setenv("LC_ALL", "C", 1);
+	HAS(r.out, "\n\xe2\x94\x9c\xe2\x94\x80job   udmabuf            8MiB 8MiB   8MiB      1    2       1\n");
+}
+
+/* JSON: a flat list, depth first, with each cgroup's depth below the first. */
+static void test_show_json(void **state)
+{
+	(void)state;
+	RUN(0, "-j", "show", "job/a");
 	json_check(r.out, "d == {\"version\": 1, \"cgroups\": [{\"cgroup\": \"/job/a\", \"depth\": 0, \"enabled\": True, \"pools\": ["
 		   "{\"pool\": \"udmabuf\", \"current\": 4194304, \"peak\": 4194304, \"max\": None, \"events\": 0,"
 		   " \"events_local\": 0, \"pins\": 1, \"refused\": 0},"
 		   " {\"pool\": \"dma_heap/system\", \"current\": 0, \"peak\": 0, \"max\": None, \"events\": 0,"
 		   " \"events_local\": 0, \"pins\": 0, \"refused\": 0}]}]}");
-	RUN(0, "-j", "cgroup", "show", "/");
-	json_check(r.out, "d[\"cgroups\"][0][\"pools\"][0] == {\"pool\": \"udmabuf\", \"current\": 8388608}");
-}
-
-static void test_cgroup_show_recursive(void **state)
-{
-	(void)state;
-	RUN(0, "cgroup", "show", "job", "-r");
-	assert_string_equal(r.out,
-		"CGROUP / POOL                CURRENT      PEAK       MAX  EVENTS   PINS REFUSED\n"
-		"/job\n"
-		"  udmabuf                       8MiB      8MiB      8MiB       1      2       1\n"
-		"  dma_heap/system                  0         0       max       0      0       0\n"
-		"  /job/a\n"
-		"    udmabuf                     4MiB      4MiB       max       0      1       0\n"
-		"    dma_heap/system                0         0       max       0      0       0\n"
-		"    /job/a/plain  (dmabuf not enabled)\n");
-	RUN(0, "-j", "c", "s", "--recursive", "/");
-	json_check(r.out, "[(c[\"cgroup\"], c[\"depth\"], c[\"enabled\"], len(c[\"pools\"])) for c in d[\"cgroups\"]"
-		   " if c[\"cgroup\"].split(\"/\")[1] in (\"\", \"job\", \"other\")] =="
-		   " [(\"/\", 0, True, 2), (\"/job\", 1, True, 2), (\"/job/a\", 2, True, 2),"
-		   " (\"/job/a/plain\", 3, False, 0), (\"/other\", 1, True, 2)]");
+	RUN(0, "-j", "show");
+	json_check(r.out, "[(c[\"cgroup\"], c[\"depth\"], c[\"enabled\"], len(c[\"pools\"])) for c in d[\"cgroups\"]] =="
+		   " [(\"/\", 0, True, 2), (\"/job\", 1, True, 2), (\"/job/a\", 2, True, 2), (\"/other\", 1, True, 2)]");
+	/* the root: current only */
+	json_check(r.out, "d[\"cgroups\"][0][\"pools\"] == [{\"pool\": \"udmabuf\", \"current\": 8388608},"
+		   " {\"pool\": \"dma_heap/system\", \"current\": 0}]");
 	json_check(r.out, "[c[\"pools\"][0][\"max\"] for c in d[\"cgroups\"] if c[\"cgroup\"] == \"/other\"] == [1610612736]");
+	/* events and events.local are each their file's */
+	put("job/dmabuf.pinned.events.local", "udmabuf max=0\ndma_heap/system max=0\n");
+	RUN(0, "-j", "show", "job", "-d", "0");
+	json_check(r.out, "d[\"cgroups\"][0][\"pools\"][0][\"events\"] == 1 and d[\"cgroups\"][0][\"pools\"][0][\"events_local\"] == 0");
+	put("job/dmabuf.pinned.events.local", "udmabuf max=1\ndma_heap/system max=0\n");
+	/* -p: the same document, indented; -o and --raw do not change JSON */
+	RUN(0, "-p", "show", "job", "--raw", "-o", "pool");
+	HAS(r.out, "{\n  \"version\": 1,\n  \"cgroups\": [\n");
+	json_check(r.out, "[c[\"cgroup\"] for c in d[\"cgroups\"]] == [\"/job\", \"/job/a\"] and len(d[\"cgroups\"][0][\"pools\"][0]) == 8");
 }
 
-static void test_cgroup_show_pid(void **state)
+/* --pid: from the cgroup of a process */
+static void test_show_pid(void **state)
+{
+	char pid[32];
+
+	(void)state;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	RUN(0, "-j", "show", "--pid", pid);
+	json_check(r.out, fmt("d[\"cgroups\"][0][\"cgroup\"] == \"/%s\" and d[\"cgroups\"][0][\"depth\"] == 0", own));
+	RUN(0, "-j", "show", fmt("--pid=%s", pid), "-d", "0");
+	json_check(r.out, "len(d[\"cgroups\"]) == 1");
+	RUN(0, "show", "--pid", pid, "-o", "cgroup", "-n", "-d", "0");
+	assert_string_equal(r.out, fmt("/%s\n", own));
+}
+
+/* The form of earlier versions: cgroup show|list [CGROUP] [-r]. */
+static void test_cgroup_show(void **state)
 {
 	char pid[32], want[1100];
 
 	(void)state;
+	RUN(0, "cgroup", "show", "job");	/* CGROUP alone, without -r */
+	assert_string_equal(r.out,
+		"CGROUP POOL            CURRENT PEAK  MAX EVENTS PINS REFUSED\n"
+		"/job   udmabuf            8MiB 8MiB 8MiB      1    2       1\n"
+		"       dma_heap/system       0    0  max      0    0       0\n");
+	RUN(0, "cgroup", "show", "job", "-r");
+	assert_string_equal(r.out, tree_job);
+	RUN(0, "cgroup", "list", "-r", "job");
+	assert_string_equal(r.out, tree_job);
+	/* show takes the old -r (the tree is its default): never --raw */
+	RUN(0, "show", "job", "-r");
+	assert_string_equal(r.out, tree_job);
+	RUN(0, "show", "--recursive", "job");
+	assert_string_equal(r.out, tree_job);
+	RUN(0, "cgroup", "./job//");
+	HAS(r.out, "/job   udmabuf ");
+	RUN(0, "-j", "cgroup", "show", "--recursive", "/");
+	json_check(r.out, "[c[\"cgroup\"] for c in d[\"cgroups\"]] == [\"/\", \"/job\", \"/job/a\", \"/other\"]");
+	/* the caller's own cgroup by default */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	snprintf(want, sizeof(want), "\"cgroup\": \"/%s\"", own);
-	RUN(0, "-p", "cgroup", "show", "--pid", pid);
-	HAS(r.out, want);
-	json_check(r.out, "len(d[\"cgroups\"]) == 1");
-	RUN(0, "-p", "cgroup");		/* the caller's own, by default */
-	HAS(r.out, want);
-	RUN(0, "-j", "c");
-	json_check(r.out, "len(d[\"cgroups\"]) == 1");
+	snprintf(want, sizeof(want), "d[\"cgroups\"][0][\"cgroup\"] == \"/%s\" and len(d[\"cgroups\"]) == 1", own);
+	RUN(0, "-j", "cgroup", "show");
+	json_check(r.out, want);
+	RUN(0, "-p", "cgroup");
+	json_check(r.out, want);
+	RUN(0, "-j", "cgroup", "show", "--pid", pid);
+	json_check(r.out, want);
+	RUN(1, "cgroup", "show", "job", "other");
+	HAS(r.err, "one CGROUP only, not 'other' too");
 }
 
-static void test_cgroup_show_errors(void **state)
+static void test_show_errors(void **state)
 {
 	(void)state;
-	RUN(1, "cgroup", "show", "nosuch");
-	HAS(r.err, fmt("dmabufctl: no such cgroup %s/nosuch: see the tree: dmabufctl cgroup show -r /", root));
-	RUN(1, "-j", "cgroup", "show", "nosuch");
+	RUN(1, "show", "nosuch");
+	assert_string_equal(r.err, fmt("dmabufctl: no such cgroup %s/nosuch: see the tree: dmabufctl show -a\n", root));
+	assert_string_equal(r.out, "");
+	RUN(1, "-j", "show", "nosuch");
 	json_error(1, "no such cgroup");
-	RUN(2, "cgroup", "show", "job/a/plain");
-	HAS(r.err, fmt("dmabufctl: controller dmabuf not enabled in %s/job/a/plain: run `dmabufctl cgroup enable job/a/plain`", root));
-	RUN(2, "-p", "cgroup", "show", "job/a/plain");
+	json_check(r.out, "d[\"error\"][\"fix\"] == \"see the tree: dmabufctl show -a\"");
+	RUN(2, "show", "job/a/plain");
+	assert_string_equal(r.err, fmt("dmabufctl: controller dmabuf not enabled in %s/job/a/plain: run `dmabufctl enable job/a/plain`\n", root));
+	RUN(2, "-p", "show", "job/a/plain");
 	json_error(2, "controller dmabuf not enabled");
-	json_check(r.out, "d[\"error\"][\"fix\"] == \"run `dmabufctl cgroup enable job/a/plain`\"");
-	RUN(1, "cgroup", "show", "job/../other");
+	json_check(r.out, "d[\"error\"][\"fix\"] == \"run `dmabufctl enable job/a/plain`\"");
+	RUN(2, "cgroup", "show", "/job/a/plain/");
+	HAS(r.err, "run `dmabufctl enable job/a/plain`");
+	RUN(1, "show", "job/../other");
 	HAS(r.err, "bad cgroup path 'job/../other'");
-	RUN(1, "cgroup", "show", "job", "other");
-	HAS(r.err, "one CGROUP only, not 'other' too: usage: dmabufctl cgroup show");
-	RUN(1, "cgroup", "show", "--pid", "1", "job");
+	RUN(1, "show", "job", "other");
+	HAS(r.err, "one CGROUP only, not 'other' too: usage: dmabufctl [show]");
+	RUN(1, "show", "--pid", "1", "job");
 	HAS(r.err, "a CGROUP or --pid, not both");
-	RUN(1, "cgroup", "show", "--pid", "x");
+	RUN(1, "show", "--pid", "x");
 	HAS(r.err, "bad PID 'x'");
-	RUN(1, "-j", "cgroup", "show", "--pid", "999999999");
+	RUN(1, "show", "--pid", "-1");
+	HAS(r.err, "bad PID '-1'");
+	RUN(1, "-j", "show", "--pid", "999999999");
 	json_error(1, "no such process 999999999");
-	RUN(1, "cgroup", "show", "-x");
+	RUN(1, "show", "--pid");
+	HAS(r.err, "--pid needs a value");
+	RUN(1, "show", "-x");
 	HAS(r.err, "unknown option '-x'");
+	RUN(1, "show", "-d", "x");
+	HAS(r.err, "bad depth 'x'");
+	RUN(1, "show", "-d", "-1");
+	HAS(r.err, "bad depth '-1'");
+	RUN(1, "show", "-d", "");
+	HAS(r.err, "bad depth ''");
 	/* a file that cannot be read */
-	assert_int_equal(system(fmt("mkdir -p %s/bad && cp %s/job/dmabuf.* %s/bad/ && rm %s/bad/dmabuf.pinned.peak"
-				     " && mkdir %s/bad/dmabuf.pinned.peak", root, root, root, root, root)), 0);
-	RUN(2, "-j", "cgroup", "show", "bad");
+	assert_int_equal(system(fmt("mkdir -p %s/bad && cp %s/job/dmabuf.* %s/job/cgroup.* %s/bad/ && rm %s/bad/dmabuf.pinned.peak"
+				     " && mkdir %s/bad/dmabuf.pinned.peak", root, root, root, root, root, root)), 0);
+	RUN(2, "-j", "show", "bad");
 	json_error(2, "cannot read the dmabuf files of");
 	assert_int_equal(system(fmt("rm -rf %s/bad", root)), 0);
 }
 
-/* cgroup set */
+/* set */
 
-static void test_cgroup_set(void **state)
+static void test_set(void **state)
 {
 	(void)state;
-	RUN(0, "cgroup", "set", "other", "udmabuf", "8M");
+	RUN(0, "set", "other", "udmabuf=8M");
 	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "");
 	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 8388608\n");
-	RUN(0, "c", "se", "/other", "/dev/dma_heap/system", "1.5G", "/dev/udmabuf", "max");
+	/* several, in one write, /dev names */
+	RUN(0, "set", "/other", "/dev/dma_heap/system=1.5G", "/dev/udmabuf=max");
 	assert_string_equal(get("other/dmabuf.pinned.max"), "dma_heap/system 1610612736\nudmabuf max\n");
-	RUN(0, "-j", "cgroup", "set", "other", "udmabuf", "4096");
+	/* the old POOL SIZE pairs, and both forms mixed */
+	RUN(0, "set", "other", "udmabuf", "4K", "dma_heap/system", "max");
+	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 4096\ndma_heap/system max\n");
+	RUN(0, "set", "other", "udmabuf", "1M", "dma_heap/system=2M");
+	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 1048576\ndma_heap/system 2097152\n");
+	RUN(0, "cgroup", "set", "other", "udmabuf=3M");
+	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 3145728\n");
+	RUN(0, "cgroup", "set", "other", "udmabuf", "5M");
+	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 5242880\n");
+	/* JSON: what is read back after the write (the fake file holds what was written) */
+	RUN(0, "-j", "set", "other", "udmabuf=4096");
 	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 4096\n");
-	/* the fake file now has udmabuf only: that is what is read back */
 	json_check(r.out, "d == {\"version\": 1, \"cgroup\": \"/other\", \"pools\": [{\"pool\": \"udmabuf\", \"max\": 4096}]}");
-	RUN(0, "-j", "cgroup", "set", "other", "udmabuf", "max");
+	RUN(0, "set", "-j", "other", "udmabuf=max");
 	json_check(r.out, "d[\"pools\"] == [{\"pool\": \"udmabuf\", \"max\": None}]");
+	/* and show shows it */
+	put("other/dmabuf.pinned.max", "udmabuf 8388608\ndma_heap/system max\n");
+	RUN(0, "show", "other", "--raw", "-n", "-o", "pool,max");
+	assert_string_equal(r.out, "udmabuf 8MiB\ndma_heap/system max\n");
 	put("other/dmabuf.pinned.max", "udmabuf 1610612736\ndma_heap/system max\n");
 }
 
-static void test_cgroup_set_errors(void **state)
+static void test_set_errors(void **state)
 {
 	(void)state;
-	RUN(1, "cgroup", "set", "other", "udmabf", "8M");
-	HAS(r.err, "dmabufctl: no such pool 'udmabf': pools: udmabuf, dma_heap/system\n");
-	RUN(1, "-j", "cgroup", "set", "other", "udmabf", "8M");
+	RUN(1, "set", "other", "udmabf=8M");
+	assert_string_equal(r.err, "dmabufctl: no such pool 'udmabf': pools: udmabuf, dma_heap/system\n");
+	RUN(1, "-j", "set", "other", "udmabf", "8M");
 	json_error(1, "no such pool 'udmabf'");
 	json_check(r.out, "d[\"error\"][\"fix\"] == \"pools: udmabuf, dma_heap/system\"");
-	RUN(1, "cgroup", "set", "other", "udmabuf", "8X");
+	RUN(1, "set", "other", "udmabuf=8X");
 	HAS(r.err, "dmabufctl: bad size '8X': give bytes, or a size like 512M, 4G, 1.5G");
-	RUN(1, "-j", "cgroup", "set", "other", "/dev/null", "8M");
+	RUN(1, "set", "other", "udmabuf=");
+	HAS(r.err, "bad size ''");
+	RUN(1, "set", "other", "=8M");
+	HAS(r.err, "bad pool ''");
+	RUN(1, "-j", "set", "other", "/dev/null=8M");
 	json_error(1, "bad pool '/dev/null'");
-	RUN(1, "cgroup", "set", "/", "udmabuf", "8M");
+	RUN(1, "set", "other", "/dev/null", "8M");
+	HAS(r.err, "bad pool '/dev/null'");
+	RUN(1, "set", "/", "udmabuf=8M");
 	HAS(r.err, "the root cgroup has no limits: set limits on a child cgroup");
-	RUN(1, "cgroup", "set", "nosuch", "udmabuf", "8M");
+	RUN(1, "set", "nosuch", "udmabuf=8M");
 	HAS(r.err, "no such cgroup");
-	RUN(2, "cgroup", "set", "job/a/plain", "udmabuf", "8M");
+	RUN(2, "set", "job/a/plain", "udmabuf=8M");
 	HAS(r.err, "controller dmabuf not enabled in");
-	RUN(1, "cgroup", "set", "other", "udmabuf");
-	HAS(r.err, "CGROUP, POOL and SIZE needed: usage: dmabufctl cgroup set CGROUP POOL SIZE|max");
-	RUN(1, "cgroup", "set", "other", "udmabuf", "1M", "dma_heap/system");
+	HAS(r.err, "run `dmabufctl enable job/a/plain`");
+	RUN(1, "set");
+	HAS(r.err, "CGROUP, POOL and SIZE needed: usage: dmabufctl set CGROUP POOL=SIZE|max");
+	RUN(1, "set", "other");
+	HAS(r.err, "CGROUP, POOL and SIZE needed");
+	RUN(1, "set", "other", "udmabuf");
+	HAS(r.err, "CGROUP, POOL and SIZE needed");
+	RUN(1, "cgroup", "set", "other", "udmabuf=1M", "dma_heap/system");
 	HAS(r.err, "a POOL without a SIZE");
-	RUN(1, "-j", "cgroup", "set", "other", "--frob", "udmabuf", "1M");
+	RUN(1, "-j", "set", "--frob", "other", "udmabuf=1M");
 	json_error(1, "unknown option '--frob'");
+	/* options come before CGROUP: after it, all is limits */
+	RUN(1, "set", "other", "udmabuf=1M", "-j");
+	HAS(r.err, "a POOL without a SIZE");
 	/* nothing was written by any of these */
 	assert_string_equal(get("other/dmabuf.pinned.max"), "udmabuf 1610612736\ndma_heap/system max\n");
 	/* a write that fails */
 	assert_int_equal(system(fmt("mkdir -p %s/ro && cp %s/job/dmabuf.* %s/ro/ && rm %s/ro/dmabuf.pinned.max"
 				     " && mkdir %s/ro/dmabuf.pinned.max", root, root, root, root, root)), 0);
-	RUN(2, "-j", "cgroup", "set", "ro", "udmabuf", "1M");
+	RUN(2, "-j", "set", "ro", "udmabuf=1M");
 	json_error(2, "cannot write");
 	HAS(r.err, "/ro/dmabuf.pinned.max: Is a directory");
 	assert_int_equal(system(fmt("rm -rf %s/ro", root)), 0);
 }
 
-/* cgroup enable */
+/* enable */
 
-static void test_cgroup_enable(void **state)
+static void test_enable(void **state)
 {
 	(void)state;
 	mkcg_plain("e1");
 	mkcg_plain("e1/e2");
 	mkcg_plain("e1/e2/e3");
 	put("cgroup.subtree_control", "cpu\n");
-	RUN(0, "cgroup", "enable", "e1/e2/e3");
+	RUN(0, "enable", "e1/e2/e3");
 	assert_string_equal(r.out, fmt("enabled dmabuf in %s/cgroup.subtree_control\n"
 				       "enabled dmabuf in %s/e1/cgroup.subtree_control\n"
 				       "enabled dmabuf in %s/e1/e2/cgroup.subtree_control\n", root, root, root));
@@ -685,54 +1130,150 @@ static void test_cgroup_enable(void **state)
 	assert_string_equal(get("e1/e2/e3/cgroup.subtree_control"), "");
 	put("e1/cgroup.subtree_control", "dmabuf\n");
 	put("e1/e2/cgroup.subtree_control", "cpu\n");
-	RUN(0, "-j", "c", "e", "e1/e2/e3", "--subtree");
+	RUN(0, "-j", "enable", "e1/e2/e3", "--subtree");
 	json_check(r.out, "d == {\"version\": 1, \"cgroup\": \"/e1/e2/e3\", \"enabled_in\": [\"/e1/e2\", \"/e1/e2/e3\"]}");
 	put("e1/e2/cgroup.subtree_control", "cpu dmabuf\n");
 	put("e1/e2/e3/cgroup.subtree_control", "dmabuf\n");
-	RUN(0, "-j", "cgroup", "enable", "e1/e2/e3");
+	RUN(0, "-j", "cgroup", "enable", "e1/e2/e3", "-s");
 	json_check(r.out, "d[\"enabled_in\"] == []");
-	RUN(1, "cgroup", "enable");
-	HAS(r.err, "which CGROUP?: usage: dmabufctl cgroup enable CGROUP [--subtree]");
-	RUN(1, "-j", "cgroup", "enable", "nosuch");
+	RUN(0, "enable", "/e1/e2");
+	assert_string_equal(r.out, "");
+	/* the old form */
+	put("e1/e2/cgroup.subtree_control", "cpu\n");
+	RUN(0, "cgroup", "enable", "e1/e2/e3");
+	assert_string_equal(r.out, fmt("enabled dmabuf in %s/e1/e2/cgroup.subtree_control\n", root));
+	RUN(1, "enable");
+	HAS(r.err, "which CGROUP?: usage: dmabufctl enable CGROUP [--subtree]");
+	RUN(1, "-j", "enable", "nosuch");
 	json_error(1, "no such cgroup");
-	RUN(1, "cgroup", "enable", "a", "b");
+	RUN(1, "enable", "a", "b");
 	HAS(r.err, "one CGROUP only");
 	RUN(1, "cgroup", "enable", "e1", "-x");
 	HAS(r.err, "unknown option '-x'");
 	/* subtree_control that cannot be read */
 	assert_int_equal(system(fmt("rm %s/e1/e2/cgroup.subtree_control && mkdir %s/e1/e2/cgroup.subtree_control",
 				     root, root)), 0);
-	RUN(2, "-j", "cgroup", "enable", "e1/e2/e3");
+	RUN(2, "-j", "enable", "e1/e2/e3");
 	json_error(2, "cannot read");
 	assert_int_equal(system(fmt("rm -rf %s/e1", root)), 0);
 }
 
-/* watch */
+/* watch and top: the binary in the background */
 
-/* Starts dmabufctl ARGS in the background, its stdout into a file. */
-static pid_t bg(const char *outfile, char *const argv[])
+/* Starts dmabufctl ARGV in the background: stdout into OUTFILE, stderr into ERRFILE. */
+static pid_t bg(const char *outfile, const char *errfile, char *const argv[])
 {
+	/* opened here: nothing of a previous run is read once bg() returns */
+	int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int efd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	pid_t pid;
 
+	assert_true(fd >= 0 && efd >= 0);
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
-		int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int null = open("/dev/null", O_WRONLY);
-
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* a failed test leaves nothing running */
 		dup2(fd, 1);
-		dup2(null, 2);		/* notes */
+		dup2(efd, 2);
 		if (fakecgfs)
 			setenv("LD_PRELOAD", fakecgfs, 1);
 		execv(ctl, argv);
 		_exit(99);
 	}
-	usleep(300 * 1000);	/* until it watches */
+	close(fd);
+	close(efd);
 	return pid;
 }
 
-static int bg_wait(pid_t pid, const char *outfile, char *buf, size_t n)
+/*
+ * Until PID has its SIGTERM handler: watch sets it once every watch is in
+ * place, top before its first round. No sleep guesses how long that takes.
+ */
+static void bg_ready(pid_t pid)
+{
+	char path[64], line[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		unsigned long long caught = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "SigCgt:", 7))
+				caught = strtoull(line + 7, NULL, 16);
+		if (f)
+			fclose(f);
+		if (caught & (1ULL << (SIGTERM - 1)))
+			return;
+		if (waitpid(pid, NULL, WNOHANG))
+			fail_msg("dmabufctl exited before it was ready");
+		usleep(2000);
+	}
+	fail_msg("dmabufctl not ready after 2 s");
+}
+
+/* The inotify watches PID holds (/proc/PID/fdinfo). */
+static int bg_watches(pid_t pid)
+{
+	char dir[64], line[512];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		f = fopen(fmt("%s/%s", dir, e->d_name), "r");
+		while (f && fgets(line, sizeof(line), f))
+			n += !strncmp(line, "inotify wd:", 11);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Until PID holds N inotify watches. */
+static void bg_watching(pid_t pid, int n)
+{
+	int i;
+
+	for (i = 0; i < 1000 && bg_watches(pid) != n; i++)
+		usleep(2000);
+	if (bg_watches(pid) != n)
+		fail_msg("%d inotify watches, want %d", bg_watches(pid), n);
+}
+
+/* Until FILE has N lines. */
+static void bg_lines(const char *file, int n)
+{
+	char buf[65536];
+	int i, fd, k;
+	const char *c;
+
+	for (i = 0; i < 2500; i++) {
+		fd = open(file, O_RDONLY);
+		slurp(fd, buf, sizeof(buf));
+		close(fd);
+		for (k = 0, c = buf; (c = strchr(c, '\n')); c++)
+			k++;
+		if (k >= n)
+			return;
+		usleep(2000);
+	}
+	fail_msg("%s: not %d lines after 5 s", file, n);
+}
+
+/* Its exit status, stdout in OUT and stderr in ERR; -1 if it did not exit in 5 s. */
+static int bg_wait(pid_t pid, const char *outfile, const char *errfile, char *out, size_t n,
+		   char *err, size_t en)
 {
 	int st, i, fd;
 
@@ -744,85 +1285,325 @@ static int bg_wait(pid_t pid, const char *outfile, char *buf, size_t n)
 		return -1;
 	}
 	fd = open(outfile, O_RDONLY);
-	slurp(fd, buf, n);
+	slurp(fd, out, n);
+	close(fd);
+	fd = open(errfile, O_RDONLY);
+	slurp(fd, err, en);
 	close(fd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void refuse(const char *cg, int events, int local)
+/*
+ * A counter file changed in place, as the kernel's change: one write(2) at
+ * offset 0 without truncating (a truncation is an IN_MODIFY of its own,
+ * which would show watch an empty file). Counters only grow, and so does
+ * the text.
+ */
+static void poke(const char *rel, const char *form, ...)
 {
-	put(fmt("%s/dmabuf.pinned.events.local", cg), "udmabuf max=%d\ndma_heap/system max=0\n", local);
-	put(fmt("%s/dmabuf.pinned.events", cg), "udmabuf max=%d\ndma_heap/system max=0\n", events);
+	char path[2048], text[1024];
+	struct stat sb;
+	va_list ap;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	va_start(ap, form);
+	n = vsnprintf(text, sizeof(text), form, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_true(n >= sb.st_size);
+	assert_int_equal(write(fd, text, n), n);
+	close(fd);
+}
+
+/* A refusal by CG's own limit: events.local (what watch watches), and events. */
+static void refuse(const char *cg, const char *pool, int events, int local)
+{
+	bool u = !strcmp(pool, "udmabuf");
+
+	poke(fmt("%s/dmabuf.pinned.events", cg), "udmabuf max=%d\ndma_heap/system max=%d\n",
+	     u ? events : 0, u ? 0 : events);
+	poke(fmt("%s/dmabuf.pinned.events.local", cg), "udmabuf max=%d\ndma_heap/system max=%d\n",
+	     u ? local : 0, u ? 0 : local);
+}
+
+struct bgfiles {
+	char out[32], err[32];
+	char o[16384], e[4096];
+};
+
+static void bgfiles_make(struct bgfiles *f)
+{
+	int fd;
+
+	snprintf(f->out, sizeof(f->out), "/tmp/dmabufctl-bg.XXXXXX");
+	snprintf(f->err, sizeof(f->err), "/tmp/dmabufctl-bg.XXXXXX");
+	fd = mkstemp(f->out);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = mkstemp(f->err);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void bgfiles_rm(struct bgfiles *f)
+{
+	unlink(f->out);
+	unlink(f->err);
+}
+
+/* watch */
+
+/* The time of a line: 2026-01-02T03:04:05.678Z */
+static bool utc_time(const char *s)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	size_t i;
+
+	for (i = 0; i < sizeof(form) - 1; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != form[i])
+			return false;
+	return true;
 }
 
 static void test_watch(void **state)
 {
-	char f[] = "/tmp/dmabufctl-watch.XXXXXX", buf[4096];
-	char *text[] = { (char *)ctl, "watch", "job", "-n", "2", NULL };
-	char *json[] = { (char *)ctl, "-j", "w", "job", "--count", "1", NULL };
-	char *term[] = { (char *)ctl, "-p", "watch", "job", NULL };
+	char *all[] = { (char *)ctl, "watch", "-n", "4", NULL };
+	struct bgfiles f;
+	char *l1, *l2, *l3;
 	pid_t pid;
-	int fd = mkstemp(f);
+	int n;
 
 	(void)state;
-	close(fd);
-	mkcg("job", 8388608, 8388608, 1, 2);
-	pid = bg(f, text);
-	refuse("job", 2, 1);		/* +1 by a descendant's limit */
-	usleep(100 * 1000);
-	refuse("job", 4, 3);		/* +2 by its own */
-	assert_int_equal(bg_wait(pid, f, buf, sizeof(buf)), 0);
-	if (!strstr(buf, "Z /job udmabuf refused +1 events max=2 local max=1\n") ||
-	    !strstr(buf, "Z /job udmabuf refused +2 events max=4 local max=3\n") ||
-	    buf[4] != '-' || buf[10] != 'T' || buf[19] != '.')
-		fail_msg("watch output:\n%s", buf);
+	bgfiles_make(&f);
+	mkcg("job/a/lim", 0, 1048576, 0, 0);
+	/* the whole host by default: a refusal deep in the tree, named */
+	pid = bg(f.out, f.err, all);
+	bg_ready(pid);
+	refuse("job/a/lim", "udmabuf", 1, 1);
+	bg_lines(f.out, 1);
+	/* a cgroup made after watch started (mkdir: fakecgfs makes its files) */
+	n = bg_watches(pid);
+	assert_int_equal(system(fmt("LD_PRELOAD='%s' mkdir %s/other/new", fakecgfs ? fakecgfs : "", root)), 0);
+	assert_non_null(get("other/new/dmabuf.pinned.events.local"));
+	bg_watching(pid, n + 2);	/* its directory and its events.local */
+	usleep(50 * 1000);		/* and events.local read, as it was before any refusal */
+	refuse("other/new", "dma_heap/system", 2, 2);	/* +2 at once: one line */
+	bg_lines(f.out, 2);
+	/* a refusal by a descendant's limit only (events, not events.local): no line */
+	poke("job/dmabuf.pinned.events", "udmabuf max=5\ndma_heap/system max=0\n");
+	refuse("job/a/lim", "udmabuf", 2, 2);	/* 4 refusals in all: -n 4 exits */
+	assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+	l1 = f.o;
+	l2 = strchr(l1, '\n') + 1;
+	l3 = strchr(l2, '\n') + 1;
+	if (!utc_time(l1) || !utc_time(l2) || !utc_time(l3) ||
+	    strncmp(l1 + 24, " /job/a/lim udmabuf refused +1 events.local max=1 limit 1MiB\n", l2 - l1 - 24) ||
+	    strncmp(l2 + 24, " /other/new dma_heap/system refused +2 events.local max=2 limit max\n", l3 - l2 - 24) ||
+	    strcmp(l3 + 24, " /job/a/lim udmabuf refused +1 events.local max=2 limit 1MiB\n"))
+		fail_msg("watch output:\n%s", f.o);
+	assert_string_equal(f.e, "");
 
-	pid = bg(f, json);
-	refuse("job", 5, 3);
-	assert_int_equal(bg_wait(pid, f, buf, sizeof(buf)), 0);
-	json_check_doc(buf, "len(d) == 1 and d[0][\"cgroup\"] == \"/job\" and d[0][\"pool\"] == \"udmabuf\" and"
-		   " d[0][\"version\"] == 1 and d[0][\"events_delta\"] == 1 and d[0][\"events\"] == 5 and d[0][\"events_local\"] == 3 and"
-		   " d[0][\"time\"].endswith(\"Z\")", true);
+	/* JSON, -b, a cgroup's subtree */
+	{
+		char *json[] = { (char *)ctl, "-j", "watch", "job", "--count", "1", NULL };
 
-	pid = bg(f, term);		/* SIGTERM: no line, no error */
-	kill(pid, SIGTERM);
-	assert_int_equal(bg_wait(pid, f, buf, sizeof(buf)), 0);
-	json_check_doc(buf, "d == []", true);
-	unlink(f);
-	mkcg("job", 8388608, 8388608, 1, 2);
+		pid = bg(f.out, f.err, json);
+		bg_ready(pid);
+		refuse("other/new", "dma_heap/system", 3, 3);	/* not in job's subtree */
+		poke("job/a/lim/dmabuf.pinned.max", "udmabuf 2097152\ndma_heap/system max\n");
+		refuse("job/a/lim", "udmabuf", 3, 3);
+		assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+		json_check_doc(f.o, "len(d) == 1 and set(d[0]) == {\"version\", \"time\", \"cgroup\", \"pool\","
+			       " \"events_local_delta\", \"events_local\", \"max\"} and d[0][\"version\"] == 1 and"
+			       " d[0][\"cgroup\"] == \"/job/a/lim\" and d[0][\"pool\"] == \"udmabuf\" and"
+			       " d[0][\"events_local_delta\"] == 1 and d[0][\"events_local\"] == 3 and"
+			       " d[0][\"max\"] == 2097152 and d[0][\"time\"].endswith(\"Z\")", true);
+		assert_string_equal(f.e, "");
+	}
+	{
+		char *bytes[] = { (char *)ctl, "watch", "/job/a/lim", "-b", "-n", "1", NULL };
+
+		pid = bg(f.out, f.err, bytes);
+		bg_ready(pid);
+		refuse("job/a/lim", "udmabuf", 5, 5);
+		assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+		if (!utc_time(f.o) || strcmp(f.o + 24, " /job/a/lim udmabuf refused +2 events.local max=5 limit 2097152\n"))
+			fail_msg("watch -b output:\n%s", f.o);
+	}
+	/* the controller enabled in a cgroup while watched: its files appear */
+	{
+		char *sub[] = { (char *)ctl, "watch", "job/a", "-n", "1", NULL };
+
+		pid = bg(f.out, f.err, sub);
+		bg_ready(pid);
+		n = bg_watches(pid);
+		put("job/a/plain/dmabuf.pinned.current", "udmabuf 0\ndma_heap/system 0\n");
+		put("job/a/plain/dmabuf.pinned.peak", "udmabuf 0\ndma_heap/system 0\n");
+		put("job/a/plain/dmabuf.pinned.max", "udmabuf 4096\ndma_heap/system max\n");
+		put("job/a/plain/dmabuf.pinned.events", "udmabuf max=0\ndma_heap/system max=0\n");
+		put("job/a/plain/dmabuf.pinned.stat", "udmabuf pins=0 refused=0\ndma_heap/system pins=0 refused=0\n");
+		put("job/a/plain/dmabuf.pinned.events.local", "udmabuf max=0\ndma_heap/system max=0\n");
+		bg_watching(pid, n + 1);	/* its events.local */
+		usleep(50 * 1000);
+		refuse("job/a/plain", "udmabuf", 1, 1);
+		assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+		if (!utc_time(f.o) || strcmp(f.o + 24, " /job/a/plain udmabuf refused +1 events.local max=1 limit 4KiB\n"))
+			fail_msg("watch, controller enabled:\n%s", f.o);
+		assert_int_equal(system(fmt("rm %s/job/a/plain/dmabuf.*", root)), 0);
+	}
+	/* SIGTERM, SIGINT: status 0, no line, no error */
+	{
+		char *term[] = { (char *)ctl, "-p", "watch", NULL };
+		int sig[] = { SIGTERM, SIGINT }, i;
+
+		for (i = 0; i < 2; i++) {
+			pid = bg(f.out, f.err, term);
+			bg_ready(pid);
+			kill(pid, sig[i]);
+			assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+			assert_string_equal(f.o, "");
+			assert_string_equal(f.e, "");
+		}
+	}
+	bgfiles_rm(&f);
+	put("job/dmabuf.pinned.events", "udmabuf max=1\ndma_heap/system max=0\n");
+	assert_int_equal(system(fmt("rm -rf %s/job/a/lim %s/other/new", root, root)), 0);
 }
 
+/* The cgroup watched is removed: watch ends, status 0. */
 static void test_watch_removed(void **state)
 {
-	char f[] = "/tmp/dmabufctl-watch.XXXXXX", buf[4096];
 	char *argv[] = { (char *)ctl, "watch", "gone", NULL };
+	char *json[] = { (char *)ctl, "-j", "watch", "gone", NULL };
+	struct bgfiles f;
 	pid_t pid;
-	int fd = mkstemp(f);
 
 	(void)state;
-	close(fd);
-	mkcg("gone", 0, 0, 0, 0);
-	pid = bg(f, argv);
+	bgfiles_make(&f);
+	mkcg("gone", 0, UNLIMITED, 0, 0);
+	mkcg("gone/child", 0, 4096, 0, 0);
+	pid = bg(f.out, f.err, argv);
+	bg_ready(pid);
 	assert_int_equal(system(fmt("rm -rf %s/gone", root)), 0);
-	assert_int_equal(bg_wait(pid, f, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "");
-	unlink(f);
+	assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+	assert_string_equal(f.o, "");
+	assert_string_equal(f.e, "dmabufctl: cgroup /gone removed\n");
+	/* JSON: stdout stays a stream of refusals (none) */
+	mkcg("gone", 0, UNLIMITED, 0, 0);
+	pid = bg(f.out, f.err, json);
+	bg_ready(pid);
+	assert_int_equal(system(fmt("rm -rf %s/gone", root)), 0);
+	assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+	assert_string_equal(f.o, "");
+	bgfiles_rm(&f);
 }
 
 static void test_watch_errors(void **state)
 {
 	(void)state;
-	RUN(1, "watch", "/");
-	HAS(r.err, "the root cgroup has no events files: watch a child cgroup");
 	RUN(2, "-j", "watch", "job/a/plain");
 	json_error(2, "controller dmabuf not enabled");
 	RUN(1, "watch", "job", "-n", "0");
-	HAS(r.err, "bad count '0': usage: dmabufctl watch [CGROUP] [-n N]");
+	HAS(r.err, "bad count '0': usage: dmabufctl watch [CGROUP | /] [-n N]");
+	RUN(1, "watch", "-n", "x");
+	HAS(r.err, "bad count 'x'");
+	RUN(1, "watch", "--count");
+	HAS(r.err, "--count needs a value");
 	RUN(1, "-j", "watch", "nosuch");
 	json_error(1, "no such cgroup");
+	RUN(1, "watch", "job/../x");
+	HAS(r.err, "bad cgroup path");
 	RUN(1, "watch", "a", "b");
 	HAS(r.err, "one CGROUP only");
 	RUN(1, "watch", "--frob");
+	HAS(r.err, "unknown option '--frob'");
+}
+
+/* top */
+
+static void test_top(void **state)
+{
+	char *json[] = { (char *)ctl, "-j", "top", "-d", "0.3", "-n", "2", NULL };
+	char *text[] = { (char *)ctl, "top", "--delay=0.3", "--iterations", "2", "--batch", NULL };
+	char *term[] = { (char *)ctl, "top", "-d", "60", NULL };
+	struct bgfiles f;
+	const char *t, *line;
+	char *end;
+	pid_t pid;
+
+	(void)state;
+	bgfiles_make(&f);
+	/* one round: what pins, the most first; no rate yet */
+	RUN(0, "top", "-n", "1");
+	t = r.out;
+	if (strncmp(t, "dmabufctl top - ", 16) || !isdigit((unsigned char)t[16]) || t[18] != ':' || t[21] != ':' ||
+	    strcmp(t + 24, "  pinned 8MiB\n"
+		   "CGROUP POOL    CURRENT PEAK  MAX PINS REFUSED/s\n"
+		   "/job   udmabuf    8MiB 8MiB 8MiB    2         -\n"
+		   "/job/a udmabuf    4MiB 4MiB  max    1         -\n"))
+		fail_msg("top:\n%s", r.out);
+	RUN(0, "top", "-n", "1", "-b");
+	HAS(r.out, "/job   udmabuf 8388608 8388608 8388608    2         -\n");
+
+	/* JSON, two rounds: refused= of /other grows between them */
+	pid = bg(f.out, f.err, json);
+	bg_lines(f.out, 1);
+	poke("other/dmabuf.pinned.stat", "udmabuf pins=0 refused=3\ndma_heap/system pins=0 refused=0\n");
+	assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+	json_check_doc(f.o, "len(d) == 2 and all(x[\"version\"] == 1 and x[\"current\"] == 8388608 for x in d)", true);
+	/* round 1: no rate anywhere; /other neither pins nor was refused: not shown */
+	json_check_doc(f.o, "\"refused_per_s\" not in d[0] and all(\"refused_per_s\" not in c for c in d[0][\"cgroups\"]) and"
+		       " d[0][\"cgroups\"] == [{\"cgroup\": \"/job\", \"pool\": \"udmabuf\", \"current\": 8388608, \"peak\": 8388608,"
+		       " \"max\": 8388608, \"pins\": 2, \"refused\": 1}, {\"cgroup\": \"/job/a\", \"pool\": \"udmabuf\","
+		       " \"current\": 4194304, \"peak\": 4194304, \"max\": None, \"pins\": 1, \"refused\": 0}]", true);
+	/* round 2: /other's 3 refusals over about 0.3 s, and the total the same */
+	json_check_doc(f.o, "[(c[\"cgroup\"], c[\"pool\"], c[\"refused\"]) for c in d[1][\"cgroups\"]] =="
+		       " [(\"/job\", \"udmabuf\", 1), (\"/job/a\", \"udmabuf\", 0), (\"/other\", \"udmabuf\", 3)] and"
+		       " d[1][\"cgroups\"][0][\"refused_per_s\"] == 0 and d[1][\"cgroups\"][1][\"refused_per_s\"] == 0", true);
+	json_check_doc(f.o, "(lambda rate, gap: 0 < rate <= 3 / 0.3 + 1e-6 and rate * (gap + 0.5) >= 3 and"
+		       " d[1][\"refused_per_s\"] == rate)(d[1][\"cgroups\"][2][\"refused_per_s\"],"
+		       " __import__(\"datetime\").datetime.fromisoformat(d[1][\"time\"][:-1]).timestamp() -"
+		       " __import__(\"datetime\").datetime.fromisoformat(d[0][\"time\"][:-1]).timestamp())", true);
+	put("other/dmabuf.pinned.stat", "udmabuf pins=0 refused=0\ndma_heap/system pins=0 refused=0\n");
+
+	/* text: the same, a table per round */
+	pid = bg(f.out, f.err, text);
+	bg_lines(f.out, 4);
+	poke("job/dmabuf.pinned.stat", "udmabuf pins=2 refused=4\ndma_heap/system pins=0 refused=0\n");
+	assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+	line = strstr(f.o, "  pinned 8MiB, ");	/* round 2's first line: the total rate */
+	if (!line || strtod(line + 15, &end) <= 0 || strncmp(end, " refused/s\n", 11))
+		fail_msg("top, 2 rounds:\n%s", f.o);
+	line = strstr(line, "\n/job   udmabuf    8MiB 8MiB 8MiB    2 ");
+	if (!line || strtod(line + 40, &end) <= 0 || *end != '\n' ||
+	    !strstr(line, "\n/job/a udmabuf    4MiB 4MiB  max    1       0.0\n"))
+		fail_msg("top, round 2:\n%s", f.o);
+	put("job/dmabuf.pinned.stat", "udmabuf pins=2 refused=1\ndma_heap/system pins=0 refused=0\n");
+
+	/* SIGTERM in the wait between rounds: status 0, the first round printed */
+	pid = bg(f.out, f.err, term);
+	bg_lines(f.out, 4);
+	kill(pid, SIGTERM);
+	assert_int_equal(bg_wait(pid, f.out, f.err, f.o, sizeof(f.o), f.e, sizeof(f.e)), 0);
+	HAS(f.o, "/job/a udmabuf    4MiB 4MiB  max    1         -\n");
+	assert_string_equal(f.e, "");
+	bgfiles_rm(&f);
+
+	/* errors */
+	RUN(1, "top", "-d", "0");
+	HAS(r.err, "bad delay '0' (seconds, 0.1 to 86400): usage: dmabufctl top");
+	RUN(1, "top", "-d", "x");
+	HAS(r.err, "bad delay 'x'");
+	RUN(1, "-j", "top", "-n", "0");
+	json_error(1, "bad count '0'");
+	RUN(1, "top", "-n", "1x");
+	HAS(r.err, "bad count '1x'");
+	RUN(1, "top", "job");
+	HAS(r.err, "unknown argument 'job'");
+	RUN(1, "top", "--frob");
 	HAS(r.err, "unknown option '--frob'");
 }
 
@@ -838,7 +1619,7 @@ static void test_run(void **state)
 	assert_string_equal(r.out, "udmabuf 8388608\ndma_heap/system 1610612736\n");
 	assert_string_equal(r.err, "");
 	assert_int_equal(system(fmt("ls -d %s/job/dmabufctl-run.* 2>/dev/null", root)) == 0, 0);
-	RUN(0, "r", "--limit=udmabuf=max", "--parent", "job", "true");
+	RUN(0, "run", "--limit=udmabuf=max", "--parent", "job", "true");
 	RUN(0, "run", "--parent", "job", "--", "true");
 	/* 128 + signal */
 	RUN(128 + SIGKILL, "run", "--parent", "job", "--", "sh", "-c", "kill -KILL $$");
@@ -873,7 +1654,7 @@ static void test_run_errors(void **state)
 	RUN(125, "run", "-l", "/dev/sda=8M", "true");
 	HAS(r.err, "bad pool '/dev/sda'");
 	RUN(125, "-j", "run", "-l", "udmabf=8M", "true");
-	json_error(1, "no such pool 'udmabf'");	/* cgfs's fail(); the exit status is 125 */
+	json_error(125, "no such pool 'udmabf'");	/* cgfs.c's message, run's status */
 	RUN(125, "run", "--parent", "nosuch", "true");
 	HAS(r.err, "no such cgroup");
 	RUN(125, "run", "--frob", "true");
@@ -913,7 +1694,7 @@ static void test_pins(void **state)
 	json_check(r.out, "d == {\"version\": 1, \"pins\": [{\"pid\": 412, \"comm\": \"ib reg\", \"cgroup\": \"/job/a\", "
 		   "\"cgroup_id\": 7523, \"pool\": \"udmabuf\", \"bytes\": 1048576, \"age_ms\": 5312, "
 		   "\"importer\": \"0000:00:02.0\", \"exporter\": \"udmabuf\", \"inode\": 33}]}");
-	RUN(0, "-j", "pins", "show", "--debugfs", dbg, "--pool", "udmabuf");
+	RUN(0, "-j", "pins", "--debugfs", dbg, "--pool", "udmabuf");
 	json_check(r.out, "[p[\"pid\"] for p in d[\"pins\"]] == [412, 501]");
 	RUN(0, "-j", "pins", "--debugfs", dbg, "--pid", "0500");
 	json_check(r.out, "[p[\"pid\"] for p in d[\"pins\"]] == [500]");
@@ -942,7 +1723,7 @@ static void test_pins(void **state)
 	HAS(r.err, "--pid takes a process id, not 'x'");
 	RUN(1, "pins", "--pid", "+5");
 	RUN(1, "pins", "--bogus");
-	HAS(r.err, "unknown argument '--bogus'");
+	HAS(r.err, "unknown option '--bogus'");
 	RUN(1, "pins", "--cgroup");
 	HAS(r.err, "--cgroup needs a value");
 	RUN(1, "pins", "--cgroup=", "--debugfs", dbg);
@@ -965,19 +1746,26 @@ int main(void)
 	};
 	const struct CMUnitTest commands[] = {
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_abbreviations),
 		cmocka_unit_test(test_root_errors),
-		cmocka_unit_test(test_pool_show),
+		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_pins),
+		cmocka_unit_test(test_show),
+		cmocka_unit_test(test_show_all),
+		cmocka_unit_test(test_show_depth),
+		cmocka_unit_test(test_show_columns),
+		cmocka_unit_test(test_show_utf8),
+		cmocka_unit_test(test_show_json),
+		cmocka_unit_test(test_show_pid),
 		cmocka_unit_test(test_cgroup_show),
-		cmocka_unit_test(test_cgroup_show_recursive),
-		cmocka_unit_test(test_cgroup_show_pid),
-		cmocka_unit_test(test_cgroup_show_errors),
-		cmocka_unit_test(test_cgroup_set),
-		cmocka_unit_test(test_cgroup_set_errors),
-		cmocka_unit_test(test_cgroup_enable),
+		cmocka_unit_test(test_show_errors),
+		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_set_errors),
+		cmocka_unit_test(test_enable),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_watch_removed),
 		cmocka_unit_test(test_watch_errors),
+		cmocka_unit_test(test_top),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_run_errors),
 	};
