@@ -140,7 +140,22 @@ t_run_own_cgroup() {
 		"$CTL" run -l udmabuf=4M -- "$PIN" -z 4M -n 2 2>&1)
 	status=$?
 	expect "status of run in its own cgroup" "$status" 3 || { echo "$out" >&2; return 1; }
-	echo "$out" | grep -q "moved 1 process of /$T/own into /$T/own/leaf" || fail "no leaf note: $out"
+	echo "$out" | grep -q "moved 1 process of /$T/own into /$T/own/leaf" || fail "no leaf note: $out" || return 1
+	# Another process in the cgroup is not dmabufctl's to move: refused.
+	mkcg $T/shared || return 1
+	sleep 300 &
+	local other=$!
+	test_pids+=($other)
+	echo $other > "$CGROOT/$T/shared/cgroup.procs" || return 1
+	out=$(sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CGROOT/$T/shared" \
+		"$CTL" run -l udmabuf=4M -- "$PIN" -z 4M -n 1 2>&1)
+	status=$?
+	expect "status of run beside another process" "$status" 125 || { echo "$out" >&2; return 1; }
+	echo "$out" | grep -q "cannot enable dmabuf in /$T/shared: it has processes other than dmabufctl ($other)" ||
+		fail "refusal message: $out" || return 1
+	expect "the other process stayed" "$(cat "$CGROOT/$T/shared/cgroup.procs")" "$other" || return 1
+	kill $other; wait $other 2>/dev/null
+	[ ! -e "$CGROOT/$T/shared/leaf" ] || fail "a leaf was made in /$T/shared"
 }
 
 t_watch() {
@@ -288,7 +303,7 @@ run_test "set and show: /dev pools, POOL=SIZE, -b, --raw, -o, JSON, -a" t_set_sh
 run_test "errors: messages, fixes, exit status 1 and 2, JSON errors" t_errors
 run_test "enable on every ancestor" t_enable
 run_test "run: third 4M pin under 8M refused, exit 3, cgroup removed" t_run_refuses
-run_test "run in the caller's own cgroup (moved into a leaf)" t_run_own_cgroup
+run_test "run in the caller's own cgroup: itself moved into a leaf, never another process" t_run_own_cgroup
 run_test "watch: a line per refusal, JSON lines" t_watch
 run_test "watch /: the refusing cgroup, also one made after watch started" t_watch_host
 run_test "top: by pinned bytes, refusals per second; pins and show of the same" t_top

@@ -468,40 +468,44 @@ int cgfs_check_dmabuf(const char *cg)
 }
 
 /* Moves every process of CG into CG/leaf, so that CG may have controllers. */
+/*
+ * run in its own cgroup CG: cgroup v2 gives controllers only to cgroups
+ * without processes, so dmabufctl moves itself into CG/leaf. Only itself:
+ * other processes of CG (a shell, a daemon, another session) are not its
+ * to move, so then it refuses and lists them.
+ */
 static int make_leaf(const char *cg)
 {
-	char leaf[CG_MAX], procs[65536], *p, *e;
-	int r, moved = 0, round;
+	char leaf[CG_MAX], procs[4096], self[16], others[256] = "", *p, *e;
+	int r, n = 0;
+	size_t used = 0;
 
-	snprintf(leaf, sizeof(leaf), "%s%sleaf", cg, *cg ? "/" : "");
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	r = cgfs_read(cg, "cgroup.procs", procs, sizeof(procs));
+	if (r < 0 && r != -EFBIG)
+		return fail(EXIT_SYS, NULL, "cannot read %s/%s/cgroup.procs: %s", root, cg, strerror(-r));
+	for (p = procs; r >= 0 && *p; p = e) {
+		e = strchrnul(p, '\n');
+		if (*e)
+			*e++ = '\0';
+		if (*p && strcmp(p, self) && ++n <= 8)
+			used += snprintf(others + used, sizeof(others) - used, "%s%s", used ? ", " : "", p);
+	}
+	if (r == -EFBIG || n)
+		return fail(EXIT_SYS, fixf("move them into a child cgroup first, or give --parent a cgroup of its own for the command (cgroup v2 gives controllers only to cgroups without processes)"),
+			    "cannot enable dmabuf in %s: it has processes other than dmabufctl (%s%s)",
+			    cg_show(cg), r == -EFBIG ? "many" : others, n > 8 ? ", ..." : "");
+	snprintf(leaf, sizeof(leaf), "%.*s%sleaf", CG_MAX - 8, cg, *cg ? "/" : "");
 	if (mkdir(fixf("%s/%s", root, leaf), 0755) && errno != EEXIST)
 		return fail(EXIT_SYS, NULL, "cannot create %s/%s: %s", root, leaf, strerror(errno));
-	for (round = 0; round < 10; round++) {
-		r = cgfs_read(cg, "cgroup.procs", procs, sizeof(procs));
-		if (r <= 0)
-			break;
-		for (p = procs; *p; p = e) {
-			e = strchrnul(p, '\n');
-			if (*e)
-				*e++ = '\0';
-			r = cgfs_write(leaf, "cgroup.procs", p);
-			if (r && r != -ESRCH)
-				return fail(EXIT_SYS, fixf("move the processes of %s/%s into a child cgroup yourself", root, cg),
-					    "cannot move process %s into %s/%s: %s", p, root, leaf, strerror(-r));
-			moved++;
-		}
-	}
-	note("moved %d process%s of %s into %s, so that %s can have the dmabuf controller",
-	     moved, moved == 1 ? "" : "es", cg_show(cg), cg_show(leaf), cg_show(cg));
+	r = cgfs_write(leaf, "cgroup.procs", self);
+	if (r)
+		return fail(EXIT_SYS, NULL, "cannot move dmabufctl into %s/%s: %s", root, leaf, strerror(-r));
+	note("moved 1 process of %s into %s, so that %s can have the dmabuf controller",
+	     cg_show(cg), cg_show(leaf), cg_show(cg));
 	return 0;
 }
 
-/*
- * Enables dmabuf in the cgroup.subtree_control of every ancestor of CG (and
- * of CG itself with `self`), top down, so that CG (its children) get the
- * controller's files. `leaf`: processes of CG itself are moved into CG/leaf
- * if they are in the way (cgroup v2's no-internal-process rule).
- */
 int cgfs_enable(const char *cg, bool self, bool leaf, void (*done)(const char *cg))
 {
 	char a[CG_MAX], buf[1024];

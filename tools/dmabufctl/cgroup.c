@@ -117,6 +117,7 @@ static int add_node(struct tree *t, const char *cg, int depth, int parent)
 	nd->cg = strdup(cg);
 	if (!nd->cg)
 		return -ENOMEM;
+	t->n++;		/* freed by tree_free() from now on */
 	nd->depth = depth;
 	nd->parent = parent;
 	nd->enabled = !cgfs_stats_walk(cg, &st, opt.json);
@@ -127,7 +128,6 @@ static int add_node(struct tree *t, const char *cg, int depth, int parent)
 		memcpy(nd->pools, st.p, st.n * sizeof(*nd->pools));
 		nd->npools = st.n;
 	}
-	t->n++;
 	return 0;
 }
 
@@ -480,9 +480,11 @@ static int show(int argc, char **argv, bool legacy)
 	if (r)
 		return r;
 	r = add_node(&t, cg, 0, -1);
-	if (r)
+	if (r) {
+		tree_free(&t);
 		return fail(EXIT_SYS, NULL, "cannot read the dmabuf files of %s/%s: %s",
 			    cgfs_root(), cg, strerror(-r));
+	}
 	if (!t.v[0].enabled) {
 		tree_free(&t);
 		return fail(EXIT_SYS, NULL, "cannot read the dmabuf files of %s/%s", cgfs_root(), cg);

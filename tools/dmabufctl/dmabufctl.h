@@ -121,6 +121,7 @@ int systemd_opt(const char *arg);	/* --systemd auto|yes|stock|no: 0 or EXIT_USAG
 bool systemd_active(void);		/* /run/systemd/system/ exists, or --systemd */
 bool systemd_manages_dmabuf(void);	/* it knows the controller (not a stock one) */
 bool systemd_writable(const char *cg);	/* cgroups may be made in cg */
+const char *systemd_mode(void);	/* "yes", "stock" or "no", as in effect */
 void systemd_owner(const char *cg, size_t len, struct sd_owner *o);	/* of cg's first len bytes */
 int systemd_check_limits(const char *cg, const char *lines);	/* set: dmabuf.pinned.max */
 int systemd_check_enable(const char *cg, bool subtree);	/* enable */
@@ -152,7 +153,10 @@ extern const char *cgroup_root_opt;	/* --cgroup-root */
 extern const char *debugfs_root_opt;	/* --debugfs-root */
 int global_opt(const char *arg);	/* 1 if it was -b/-j/-p */
 bool help_opt(const char *arg);
-int parse_pid(const char *s, pid_t *pid);	/* 0, or -1 if not a pid */
+int parse_pid(const char *s, pid_t *pid);
+/* getopt_long's last long option as written; a prefix of its name? */
+const char *long_opt_arg(char **argv);
+bool abbreviated(const char *arg, const char *name);	/* 0, or -1 if not a pid */
 int usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

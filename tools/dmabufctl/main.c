@@ -88,6 +88,29 @@ static void set_global(int c)
 		out_begin();	/* buffer the document from now on */
 }
 
+/*
+ * getopt_long() takes any unambiguous prefix of a long option: as with
+ * commands, a prefix that is fine today is ambiguous once an option is
+ * added, so only whole names are taken. The option getopt_long() just
+ * returned, as written: "--name", "--name=VALUE", or "--name" before its
+ * VALUE in the next element.
+ */
+const char *long_opt_arg(char **argv)
+{
+	return optarg && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+}
+
+bool abbreviated(const char *arg, const char *name)
+{
+	size_t n;
+
+	if (strncmp(arg, "--", 2))
+		return false;	/* the short form */
+	arg += 2;
+	n = strcspn(arg, "=");
+	return n != strlen(name) || strncmp(arg, name, n);
+}
+
 /* Older string-based parsers (run.c): 1 if @a was -b, -j or -p. */
 int global_opt(const char *a)
 {
@@ -137,6 +160,11 @@ int cmd_getopt(int argc, char **argv, const char *shortopts,
 		int idx = -1;
 
 		c = getopt_long(argc, argv, optstring, all, &idx);
+		if (c != '?' && c != ':' && idx >= 0 && abbreviated(long_opt_arg(argv), all[idx].name)) {
+			usage_error(usage, "unknown option '%s' (options are not abbreviated: --%s)",
+				    long_opt_arg(argv), all[idx].name);
+			return '?';
+		}
 		if (c == 'b' || c == 'j' || c == 'p') {
 			set_global(c);
 			continue;
@@ -221,13 +249,17 @@ int main(int argc, char **argv)
 		{}
 	};
 	const char *usage = "dmabufctl [OPTIONS] [COMMAND [ARGS]]";
+	int c, idx = -1;
 	size_t i;
-	int c;
 
 	setlocale(LC_ALL, "");	/* libsmartcols: tree lines in UTF-8 when the locale is */
 	out_begin();
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:bjphV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:bjphV", longopts, &idx)) != -1) {
+		if (c != '?' && c != ':' && idx >= 0 && abbreviated(long_opt_arg(argv), longopts[idx].name))
+			return out_end(usage_error(usage, "unknown option '%s' (options are not abbreviated: --%s)",
+						   long_opt_arg(argv), longopts[idx].name));
+		idx = -1;
 		switch (c) {
 		case 'b': case 'j': case 'p':
 			set_global(c);

@@ -41,8 +41,8 @@ static const char help[] =
 "  -l, --limit POOL=SIZE  a limit (SIZE: 512M, 1.5G, max; POOL: a name or a\n"
 "                         /dev path); repeatable\n"
 "      --parent CGROUP    the parent of the new cgroup\n"
-"      --systemd auto|yes|no   whether systemd manages the host (default:\n"
-"                         auto, /run/systemd/system exists)\n"
+"      --systemd auto|yes|stock|no   whether systemd manages the host\n"
+"                         (default: auto; see dmabufctl --help)\n"
 "\n"
 "Under systemd without --parent, COMMAND runs in a new transient scope\n"
 "(systemd-run --scope -p Delegate=yes, with --user if not root), the cgroup\n"
@@ -93,10 +93,12 @@ static ssize_t recv_msg(int fd, int m[2])
 
 static int wait_child(void)
 {
-	int status;
+	int status = 0, r;
 
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+	while ((r = waitpid(child, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (r < 0)
+		return fail(EXIT_RUN, NULL, "waiting for the command: %s", strerror(errno));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -181,7 +183,7 @@ static void report(const char *cg, int status, char **cmd, struct limit *lim, in
  */
 static int via_scope(char **argv, int argc, const struct limit *lim, int nlim)
 {
-	char exe[PATH_MAX], fdopt[64], *desc = NULL, *limits[MAX_POOLS];
+	char exe[PATH_MAX], fdopt[64], mode_opt[32], *desc = NULL, *limits[MAX_POOLS];
 	char **av;
 	int i, n = 0, m[2], pfd[2], status;
 	ssize_t len, got;
@@ -210,7 +212,8 @@ static int via_scope(char **argv, int argc, const struct limit *lim, int nlim)
 		av[n++] = (char *)cgroup_root_opt;
 	}
 	av[n++] = "run";
-	av[n++] = "--systemd=yes";
+	snprintf(mode_opt, sizeof(mode_opt), "--systemd=%s", systemd_mode());
+	av[n++] = mode_opt;	/* as found out here: yes or stock */
 	if (opt.pretty)
 		av[n++] = "-p";
 	else if (opt.json)
@@ -317,15 +320,22 @@ int cmd_run(int argc, char **argv)
 	char parent[CG_MAX], cg[CG_MAX], lines[4096];
 	const char *parent_arg = NULL;
 	struct limit lim[MAX_POOLS];
-	int i, c, r, nlim = 0, status, pfd[2], m[2], self_fd = -1, first;
+	int i, c, r, nlim = 0, status, pfd[2], m[2], self_fd = -1, first, idx = -1;
 	bool self = false;
 	size_t len = 0;
 	ssize_t got;
 	char *end;
 
+	/* Ignored SIGCHLD is inherited across exec: waitpid() would fail. */
+	signal(SIGCHLD, SIG_DFL);
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:l:bjph", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:l:bjph", longopts, &idx)) != -1) {
+		if (c != '?' && c != ':' && idx >= 0 && abbreviated(long_opt_arg(argv), longopts[idx].name))
+			return fail(EXIT_RUN, fixf("usage: %s", usage),
+				    "unknown option '%s' (options are not abbreviated: --%s)",
+				    long_opt_arg(argv), longopts[idx].name);
+		idx = -1;
 		switch (c) {
 		case 'l':
 			if (nlim == MAX_POOLS)

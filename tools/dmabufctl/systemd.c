@@ -258,10 +258,11 @@ int systemd_check_limits(const char *cg, const char *lines)
 	const char *l, *e;
 	size_t len;
 
+	/* A stock systemd never writes dmabuf.pinned.max: nothing to undo it. */
 	if (!systemd_active())
 		return 0;
 	systemd_owner(cg, strlen(cg), &o);
-	if (!o.managed)
+	if (!o.managed || !systemd_manages_dmabuf())
 		return 0;
 	len = snprintf(fix, sizeof(fix), "%s set-property %s", systemctl(&o), o.unit);
 	for (l = lines; *l && len < sizeof(fix); l = *e ? e + 1 : e) {
@@ -374,4 +375,12 @@ bool systemd_writable(const char *cg)
 		return true;
 	systemd_owner(cg, strlen(cg), &o);
 	return writable(&o);
+}
+
+/* The mode in effect, as --systemd takes it (for the run inside a scope). */
+const char *systemd_mode(void)
+{
+	if (!systemd_active())
+		return "no";
+	return systemd_manages_dmabuf() ? "yes" : "stock";
 }

@@ -29,10 +29,12 @@ static const char help[] =
 "\n"
 "The cgroups and pools with memory pinned or pins refused, the most pinned\n"
 "first, refreshed every -d SECONDS (default 2, fractions allowed): CGROUP,\n"
-"POOL, CURRENT, PEAK, MAX, PINS (live pins of its tasks) and REFUSED/s (its\n"
-"tasks' pins refused per second since the last refresh; '-' in the first\n"
-"round). The first line: the time, the memory pinned in all, and the\n"
-"refusals per second in all.\n"
+"POOL, CURRENT, PEAK, MAX, PINS and REFUSED/s (pins refused per second since\n"
+"the last refresh; '-' in the first round). As in systemd-cgtop, a cgroup's\n"
+"values cover its subtree, so the pins of a job also count in its\n"
+"ancestors' rows; on equal values the deepest cgroup comes first. The first\n"
+"line: the time, the memory pinned in all, and the refusals per second in\n"
+"all.\n"
 "\n"
 "  -d, --delay SECONDS  between refreshes\n"
 "  -n, --iterations N   stop after N rounds (default: until SIGINT)\n"
@@ -128,6 +130,15 @@ static int by_key(const void *a, const void *b)
 	return c ? c : strcmp(x->p.name, y->p.name);
 }
 
+static int depth(const char *cg)
+{
+	int n = 0;
+
+	for (; *cg; cg++)
+		n += *cg == '/';
+	return n;
+}
+
 static int by_current(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
@@ -136,6 +147,9 @@ static int by_current(const void *a, const void *b)
 		return x->p.current < y->p.current ? 1 : -1;
 	if (x->rate != y->rate)
 		return x->rate < y->rate ? 1 : -1;
+	/* equal: the deeper first, the cgroup that pins before its ancestors */
+	if (depth(x->cg) != depth(y->cg))
+		return depth(x->cg) < depth(y->cg) ? 1 : -1;
 	return by_key(a, b);
 }
 
@@ -325,7 +339,9 @@ int cmd_top(int argc, char **argv)
 				if (!o || cur.v[i].p.refused < o->p.refused)
 					continue;	/* new, or removed and made again */
 				cur.v[i].rate = (cur.v[i].p.refused - o->p.refused) / (t_cur - t_last);
-				total_rate += cur.v[i].rate;
+				/* refused= counts a subtree: the total from the top level */
+				if (!strchr(cur.v[i].cg, '/'))
+					total_rate += cur.v[i].rate;
 			}
 		}
 		round_free(&last);

@@ -116,7 +116,7 @@ expect "dmabufctl s" show set
 expect "dmabufctl e" enable export
 expect "dmabufctl -b p" pool pins
 expect "dmabufctl --" --bytes --json --pretty --cgroup-root --debugfs-root --systemd --help --version
-expect "dmabufctl --systemd " auto yes no
+expect "dmabufctl --systemd " auto yes stock no
 expect "dmabufctl --systemd=y" yes
 expect "dmabufctl --systemd n" no
 expect "dmabufctl --cgroup-root $tmp/fi" "$tmp/files"
@@ -175,11 +175,11 @@ expect "$R export --" --textfile --bytes --json --pretty --help
 expect "$R export --textfile $tmp/files/" "$tmp/files/a.prom" "$tmp/files/dir"
 
 # run: limits, the parent, then a command line of its own
-expect "$R run --" --limit --parent --parent-is-self --systemd --bytes --json --pretty --help --
+expect "$R run --" --limit --parent --systemd --bytes --json --pretty --help --
 expect "$R run -l u" udmabuf=
 expect "$R run --limit=dma_heap/system=" max
 expect "$R run --parent job/" job/a/ job/b/
-expect "$R run --systemd " auto yes no
+expect "$R run --systemd " auto yes stock no
 expect_has "$R run -l udmabuf=1G -- ech" echo
 expect_has "$R run -l udmabuf=1G ech" echo
 expect_has "$R run --parent job ech" echo
