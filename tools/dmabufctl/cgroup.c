@@ -104,6 +104,7 @@ static int add_node(struct tree *t, const char *cg, int depth, int parent)
 {
 	static struct cg_stats st;
 	struct node *nd;
+	int r;
 
 	if (t->n == t->cap) {
 		struct node *more = realloc(t->v, (t->cap = t->cap ? 2 * t->cap : 64) * sizeof(*more));
@@ -120,7 +121,10 @@ static int add_node(struct tree *t, const char *cg, int depth, int parent)
 	t->n++;		/* freed by tree_free() from now on */
 	nd->depth = depth;
 	nd->parent = parent;
-	nd->enabled = !cgfs_stats_walk(cg, &st, opt.json);
+	r = cgfs_stats_walk(cg, &st, opt.json);
+	nd->enabled = !r;
+	if (r && r != -ENOENT)	/* not "not enabled": say it */
+		note("cannot read the dmabuf files of %s: %s", cg_show(cg), strerror(-r));
 	if (nd->enabled && st.n) {
 		nd->pools = malloc(st.n * sizeof(*nd->pools));
 		if (!nd->pools)

@@ -72,8 +72,10 @@ const char *size_str(uint64_t v, bool raw, char *buf, size_t n)
 			i++;
 		if (!i || !(v & ((1ULL << (10 * i)) - 1)))
 			snprintf(buf, n, "%llu%s", (unsigned long long)(v >> (10 * i)), unit[i]);
-		else
-			snprintf(buf, n, "%.1f%s", (double)v / (double)(1ULL << (10 * i)), unit[i]);
+		else	/* tenths rounded down: 8GiB - 1 is 7.9GiB, never "8.0GiB" beside a MAX of 8GiB */
+			snprintf(buf, n, "%llu.%llu%s", (unsigned long long)(v >> (10 * i)),
+				 (unsigned long long)(((v & ((1ULL << (10 * i)) - 1)) * 10) >> (10 * i)),
+				 unit[i]);
 	}
 	return buf;
 }

@@ -62,6 +62,8 @@ static struct watched *by_wd(int wd)
 {
 	size_t i;
 
+	if (wd < 0)
+		return NULL;	/* IN_Q_OVERFLOW; and -1 marks a file not watched */
 	for (i = 0; i < nw; i++)
 		if (w[i].cg && (w[i].wd_dir == wd || w[i].wd_file == wd))
 			return &w[i];
@@ -278,6 +280,22 @@ int cmd_watch(int argc, char **argv)
 		for (e = (void *)ev; (char *)e < ev + n; e = (void *)((char *)e + sizeof(*e) + e->len)) {
 			struct watched *x = by_wd(e->wd);
 
+			if (e->mask & IN_Q_OVERFLOW) {
+				/*
+				 * Events were lost: cgroups made meanwhile are not
+				 * watched yet, refusals not seen. Walk again, and
+				 * compare every counter with its last value.
+				 */
+				note("inotify's queue overflowed: rescanning %s", cg_show(top));
+				snprintf(cg, sizeof(cg), "%s", top);
+				r = add_tree(cg, strlen(cg));
+				for (i = 0; !r && i < nw; i++)
+					if (w[i].cg && w[i].wd_file >= 0)
+						changed(&w[i]);
+				if (r)
+					break;
+				continue;
+			}
 			if (!x)
 				continue;
 			if (e->mask & (IN_DELETE_SELF | IN_IGNORED)) {

@@ -459,6 +459,9 @@ static void test_size_str(void **state)
 	assert_string_equal(size_str(1024, false, b, sizeof(b)), "1KiB");
 	assert_string_equal(size_str(8 << 20, false, b, sizeof(b)), "8MiB");
 	assert_string_equal(size_str(3ULL << 29, false, b, sizeof(b)), "1.5GiB");
+	/* rounded down, so that a usage just below a limit never shows as the limit */
+	assert_string_equal(size_str((8ULL << 30) - 1, false, b, sizeof(b)), "7.9GiB");
+	assert_string_equal(size_str(17163091968ULL, false, b, sizeof(b)), "15.9GiB");
 	assert_string_equal(size_str(5ULL << 40, false, b, sizeof(b)), "5TiB");
 	assert_string_equal(size_str(UNLIMITED, false, b, sizeof(b)), "max");
 	assert_string_equal(size_str(8 << 20, true, b, sizeof(b)), "8388608");
