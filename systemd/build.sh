@@ -76,14 +76,14 @@ tree() {
 # The build dependencies of Debian's systemd (and what 'deb' needs), installed when missing.
 deps() {
 	local missing=()
-	for p in dpkg-dev devscripts quilt meson ninja-build; do
+	for p in dpkg-dev devscripts quilt meson ninja-build python3-lxml; do
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ] || ! (cd "$src" && dpkg-checkbuilddeps >/dev/null 2>&1); then
 		[ "$(id -u)" = 0 ] || die "build dependencies of systemd missing; run (as root) apt-get build-dep systemd"
 		echo "deps: installing the build dependencies of systemd"
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			dpkg-dev devscripts quilt meson ninja-build >/dev/null
+			dpkg-dev devscripts quilt meson ninja-build python3-lxml >/dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq systemd >/dev/null
 	fi
 }
@@ -118,6 +118,17 @@ unit_tests() {
 			rc=1
 		fi
 	done
+	# The D-Bus API documentation is generated from the built manager's
+	# introspection (upstream's update-dbus-docs): every property the series
+	# adds must be in it, and documented. Debian's python3 has lxml.
+	if (cd "$src" && /usr/bin/python3 tools/update-dbus-docs.py --test --build-dir "$obj" \
+		man/org.freedesktop.systemd1.xml > "$work/dbus-docs.log" 2>&1) &&
+		! grep -q 'DMABuf[A-Za-z]* is not documented' "$src/man/org.freedesktop.systemd1.xml"; then
+		echo "ok - systemd D-Bus docs of the series generated and documented"
+	else
+		echo "not ok - systemd D-Bus docs (log: build/systemd/dbus-docs.log; run tools/update-dbus-docs.py)"
+		rc=1
+	fi
 	return $rc
 }
 
