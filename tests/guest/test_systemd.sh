@@ -16,6 +16,9 @@ M8=8388608
 M12=12582912
 SLICE=dmabuf_test.slice
 SLICE_CG=$CGROOT/dmabuf_test.slice
+# The test device's region (lib/test_dmabuf_dev.c, built into the 7.3 test
+# kernel): a pool with a size, for percentages.
+VRAM=dmabuf_testdev.0/vram
 
 # The systemd boot runs tests/vm/guest-init-systemd's units only: reload after
 # writing ours.
@@ -77,14 +80,25 @@ settles() {
 	return 1
 }
 
-write_slice() {	# write_slice [DMABufPinnedMax value]
+write_slice() {	# write_slice [DMABufPinnedMax value [DMABufAccounting value]]
 	cat > "$UNITS/$SLICE" <<EOF
 [Unit]
 Description=dmabuf test slice
 
 [Slice]
 ${1:+DMABufPinnedMax=$1}
+${2:+DMABufAccounting=$2}
 EOF
+}
+
+# journal_has TEXT: the journal of this boot has a line with TEXT, within 10 s.
+journal_has() {
+	local i
+	for i in $(seq 1 50); do
+		"$JOURNALCTL" -b -q --no-pager -o cat 2>/dev/null | grep -qF -- "$1" && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # pin_service NAME ARGS...: a oneshot service in the slice running dmabuf-pin.
@@ -170,9 +184,10 @@ EOF
 	# The service's own cgroup has no limit of its own.
 	expect_file "$SLICE_CG/dmabuf_hold.service" dmabuf.pinned.max udmabuf max || return 1
 	expect_prop dmabuf_hold.service DMABufPinnedMax "" || return 1
+	expect_pool $SLICE DMABufPinnedPeak udmabuf $M8 || return 1
 	st=$(SYSTEMD_COLORS=0 "$SYSTEMCTL" status --no-pager $SLICE 2>&1)
-	[[ $st == *"DMABuf: udmabuf 8.0M (max: 8.0M)"* ]] ||
-		fail "systemctl status $SLICE has no 'DMABuf: udmabuf 8.0M (max: 8.0M)' line:" "$st" || return 1
+	[[ $st == *"DMABuf: udmabuf 8.0M (max: 8.0M peak: 8.0M)"* ]] ||
+		fail "systemctl status $SLICE has no 'DMABuf: udmabuf 8.0M (max: 8.0M peak: 8.0M)' line:" "$st" || return 1
 	st=$(SYSTEMD_COLORS=0 "$SYSTEMCTL" status --no-pager dmabuf_hold.service 2>&1)
 	[[ $st == *"DMABuf: udmabuf 8.0M"* ]] ||
 		fail "systemctl status dmabuf_hold.service has no 'DMABuf: udmabuf 8.0M' line:" "$st" || return 1
@@ -214,6 +229,66 @@ t_set_property() {
 	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf max || return 1
 	start_pin dmabuf_pin3
 	expect "pin without a limit" "$status" 0
+}
+
+# DMABufPinnedMax=POOL N%: a share of the pool's capacity (dmabuf.capacity
+# of the root), resolved into bytes, rounded down, when the limits are
+# applied. The test device's region has a size; udmabuf does not ("max"):
+# 50% of it is warned about and skipped, 100% is no limit.
+t_percent() {
+	local cap scale want st dropin=/etc/systemd/system.control/$SLICE.d/50-DMABufPinnedMax.conf
+	cap=$(get "$CGROOT" dmabuf.capacity "$VRAM") || return 1
+	[ "$cap" != max ] || fail "$VRAM has no capacity" || return 1
+	# UINT32_SCALE_FROM_PERMYRIAD(2500), then the manager's two-step product.
+	scale=$(( (2500 * 4294967295 + 5000) / 10000 ))
+	want=$(( cap / 4294967295 * scale + cap % 4294967295 * scale / 4294967295 ))
+	write_slice "$VRAM 25%"
+	reload || return 1
+	"$SYSTEMCTL" start $SLICE || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max "$VRAM" "$want" || return 1
+	expect_prop $SLICE DMABufPinnedMax "" || return 1
+	expect_prop $SLICE DMABufPinnedMaxScale "$VRAM 25.00%" || return 1
+	st=$(SYSTEMD_COLORS=0 "$SYSTEMCTL" status --no-pager $SLICE 2>&1)
+	[[ $st == *"DMABuf: $VRAM 0B (max: 25.00% peak: 0B)"* ]] ||
+		fail "systemctl status $SLICE has no 'DMABuf: $VRAM 0B (max: 25.00% peak: 0B)' line:" "$st" || return 1
+
+	# set-property with a percentage: the drop-in keeps the percentage.
+	"$SYSTEMCTL" set-property $SLICE "DMABufPinnedMax=$VRAM 50%" || return 1
+	grep -qx "DMABufPinnedMax=$VRAM 50%" "$dropin" ||
+		fail "the drop-in does not keep the percentage:" "$(cat "$dropin")" || return 1
+	scale=$(( (5000 * 4294967295 + 5000) / 10000 ))
+	want=$(( cap / 4294967295 * scale + cap % 4294967295 * scale / 4294967295 ))
+	expect_file "$SLICE_CG" dmabuf.pinned.max "$VRAM" "$want" || return 1
+
+	# A pool without a size: 50% is refused with a warning, 100% is max.
+	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 50%" || return 1
+	journal_has "gives pool 'udmabuf' a percentage, but its exporter did not register a size" ||
+		fail "no warning about 50% of udmabuf in the journal" || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf max || return 1
+	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 100%" || return 1
+	expect_prop $SLICE DMABufPinnedMaxScale "$VRAM 50.00%
+udmabuf 100.00%" || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf max
+}
+
+# With DefaultDMABufAccounting=no (set by t_default_off), a limit alone does
+# not turn the controller on: the setting is kept, a warning says why it does
+# nothing, and status still lists the limited pool.
+t_limit_only() {
+	local st
+	write_slice "udmabuf 8M"
+	reload || return 1
+	"$SYSTEMCTL" start $SLICE || return 1
+	expect_prop $SLICE DMABufAccounting no || return 1
+	expect_prop $SLICE DMABufPinnedMax "udmabuf $M8" || return 1
+	kick || return 1
+	settles "$CGROOT/cgroup.subtree_control" no ||
+		fail "DMABufPinnedMax= alone turned the controller on in the root" || return 1
+	journal_has "$SLICE: DMABufPinnedMax= is set but DMABufAccounting=no" ||
+		fail "no warning that the limit is not applied" || return 1
+	st=$(SYSTEMD_COLORS=0 "$SYSTEMCTL" status --no-pager $SLICE 2>&1)
+	[[ $st == *"DMABuf: udmabuf - (max: 8.0M)"* ]] ||
+		fail "systemctl status $SLICE has no 'DMABuf: udmabuf - (max: 8.0M)' line:" "$st"
 }
 
 # A transient service: systemd-run -p DMABufPinnedMax=. The service keeps
@@ -285,7 +360,11 @@ t_default_off() {
 }
 
 t_enable_remove() {
-	pin3_in_slice || return 1
+	write_slice "udmabuf 8M" yes
+	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
+	reload || return 1
+	start_pin dmabuf_pin3
+	expect "dmabuf-pin in $SLICE (udmabuf 8M, DMABufAccounting=yes)" "$status" 3 || return 1
 	has_controller "$CGROOT/cgroup.subtree_control" ||
 		fail "dmabuf not enabled in the root for $SLICE" || return 1
 	! has_controller "$CGROOT/system.slice/cgroup.subtree_control" ||
@@ -434,8 +513,8 @@ if ! setup_rxe; then
 fi
 
 # SYSTEMD_TESTS: some of them only (names without t_).
-for t in ${SYSTEMD_TESTS:-unit_tests defaults slice_limit show_status set_property systemd_run \
-	bad_values default_off enable_remove delegate default_on dmabufctl_owned dmabufctl_run}; do
+for t in ${SYSTEMD_TESTS:-unit_tests defaults slice_limit show_status set_property percent systemd_run \
+	bad_values default_off limit_only enable_remove delegate default_on dmabufctl_owned dmabufctl_run}; do
 	run_test "systemd: $t" "t_$t"
 	cleanup_units
 done
