@@ -15,6 +15,7 @@
 # (kernel/patches-6.12) on Debian 12's linux-source-6.12.
 #   make systemd   Debian 12's systemd 252 with the DMABufPinnedMax= series (systemd/patches)
 #   make systemd-deb  installable Debian packages of that systemd (build/systemd/deb)
+#   make dmabufctl-deb  the dmabufctl Debian package (build/deb/dmabufctl_*.deb), lintian-checked
 #
 # Everything generated goes to build/ (ignored by git).
 
@@ -36,10 +37,14 @@ DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex
 # What building and installing dmabufctl alone needs: make install on a
 # host where the tests never run installs only these.
 TOOL_PACKAGES := build-essential pkg-config libjson-c-dev libsmartcols-dev
+# dpkg-buildpackage and lintian, and tools/dmabufctl/debian/control's
+# Build-Depends (the test ones included: the package build runs make test).
+DEB_TOOL_PACKAGES := $(TOOL_PACKAGES) dpkg-dev debhelper lintian pkgconf libcmocka-dev python3 \
+	python3-jsonschema bash-completion
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: systemd systemd-test systemd-deb systemd-export
+.PHONY: systemd systemd-test systemd-deb systemd-export dmabufctl-deb
 .PHONY: all deps tool-deps kernels kernel kunit-uml tree selftests test-bins dmabufctl install check demo stress bench bench-kernel export checkpatch check-series clean
 
 all: kernels dmabufctl test-bins
@@ -165,6 +170,18 @@ systemd-deb: deps
 
 systemd-export:
 	systemd/build.sh export
+
+# A source copy in build/deb (dpkg-buildpackage writes next to its tree, and
+# nothing is built in the repo), the package built with its tests, lintian.
+DMABUFCTL_VERSION = $(shell sed -n '1s/^dmabufctl (\(.*\)).*/\1/p' tools/dmabufctl/debian/changelog)
+dmabufctl-deb:
+	$(call apt_missing,$(DEB_TOOL_PACKAGES),dmabufctl-deb)
+	rm -rf $(BUILD)/deb/dmabufctl-* $(BUILD)/deb/dmabufctl_*
+	mkdir -p $(BUILD)/deb
+	cp -a tools/dmabufctl $(BUILD)/deb/dmabufctl-$(DMABUFCTL_VERSION)
+	cd $(BUILD)/deb/dmabufctl-$(DMABUFCTL_VERSION) && dpkg-buildpackage -us -uc
+	lintian --fail-on error,warning --display-info $(BUILD)/deb/dmabufctl_$(DMABUFCTL_VERSION)_*.changes
+	@ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD)/obj-7.3 $(BUILD)/obj-6.12 $(BUILD)/vm $(BUILD)/check $(SELFTESTS)

@@ -118,6 +118,12 @@ unit_tests() {
 			rc=1
 		fi
 	done
+	if hold_test > "$work/apt-hold.log" 2>&1; then
+		echo "ok - systemd apt preferences hold the patched packages against Debian's next update"
+	else
+		echo "not ok - systemd apt preferences (log: build/systemd/apt-hold.log)"
+		rc=1
+	fi
 	# The D-Bus API documentation is generated from the built manager's
 	# introspection (upstream's update-dbus-docs): every property the series
 	# adds must be in it, and documented. Debian's python3 has lxml.
@@ -171,6 +177,71 @@ export_series() {
 # dpkg-buildpackage: with the man pages (the systemd package carries them, an upgrade
 # without would remove them), without running the test suite and without udebs.
 # About 30-40 minutes on 2 cores.
+# The version `deb` gives the packages: Debian's, with a +dmabuf1 local suffix.
+deb_version() {
+	echo "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)+dmabuf1"
+}
+
+# An apt preferences file that keeps the patched packages installed: Debian's
+# next stable update (~deb12u3) sorts above 252.39-1~deb12u2+dmabuf1 and would
+# replace them, dropping every unit's DMABufPinnedMax= without a word. The pin
+# (priority 1001) holds each binary package of the source at our version;
+# written by `deb` next to the packages, and by `pref` to stdout.
+pref() {
+	local ver pkgs
+	[ -d "$src/.git" ] || tree >/dev/null
+	ver=${1:-$(deb_version)}
+	pkgs=$(sed -n 's/^Package: *//p' "$src/debian/control" | sort | tr '\n' ' ')
+	cat <<EOF
+# The systemd packages with the dmabuf series (systemd/patches), $ver.
+# Debian's own updates of these packages sort higher and would replace them,
+# silently dropping DMABufAccounting= and DMABufPinnedMax= (units would fail
+# to parse them: "Unknown key name", ignored). This file holds them at this
+# version. To take a Debian update: rebuild the series on it (make
+# systemd-deb builds from the newest Debian source), install the new
+# packages and this file from the new build, then daemon-reexec.
+Explanation: dmabuf series for systemd
+Package: ${pkgs% }
+Pin: version $ver
+Pin-Priority: 1001
+EOF
+}
+
+# apt keeps the patched packages with the preferences file, and would replace
+# them without it: `apt-get -s upgrade` with a dpkg status that has them
+# installed at our version, against a local repository with Debian's next
+# version (synthetic indexes, no root, nothing installed).
+hold_test() {
+	local d=$work/apt-hold ver next p
+	ver=$(deb_version)
+	next=${ver%+dmabuf1}
+	next=${next%u*}u$(( ${next##*u} + 1 ))
+	rm -rf "$d"
+	mkdir -p "$d"/etc/preferences.d "$d"/state/lists/partial "$d"/cache/archives/partial "$d"/repo
+	: > "$d/status"
+	for p in systemd libsystemd0 udev; do
+		printf 'Package: %s\nStatus: install ok installed\nPriority: important\nSection: admin\nInstalled-Size: 1\nMaintainer: x <x@localhost>\nArchitecture: %s\nVersion: %s\nDescription: %s\n\n' \
+			"$p" "$(dpkg --print-architecture)" "$ver" "$p" >> "$d/status"
+		printf 'Package: %s\nPriority: important\nSection: admin\nInstalled-Size: 1\nMaintainer: x <x@localhost>\nArchitecture: %s\nVersion: %s\nFilename: ./%s.deb\nSize: 1\nDescription: %s\n\n' \
+			"$p" "$(dpkg --print-architecture)" "$next" "$p" "$p" >> "$d/repo/Packages"
+	done
+	echo "deb [trusted=yes] file:$d/repo ./" > "$d/etc/sources.list"
+	local apt=(apt-get -q -o Dir::State::status="$d/status" -o Dir::Etc="$d/etc" -o Dir::State="$d/state"
+		-o Dir::Cache="$d/cache" -o Dir::Etc::SourceParts=- -o Dir::Etc::Preferences="$d/etc/preferences"
+		-o Dir::Etc::PreferencesParts="$d/etc/preferences.d" -o Debug::NoLocking=1)
+	"${apt[@]}" update > "$d/update.log" 2>&1 || { cat "$d/update.log"; return 1; }
+	# Without the file: apt would replace systemd by Debian's $next.
+	"${apt[@]}" -s upgrade > "$d/without.log" 2>&1
+	grep -q "^Inst systemd \[$ver\] ($next" "$d/without.log" || {
+		cat "$d/without.log"; echo "apt-get -s upgrade does not offer $next without the pin"; return 1; }
+	pref "$ver" > "$d/etc/preferences.d/dmabuf-systemd.pref"
+	"${apt[@]}" -s upgrade > "$d/with.log" 2>&1
+	"${apt[@]}" -s dist-upgrade >> "$d/with.log" 2>&1
+	if grep -q "^Inst " "$d/with.log" || ! grep -q "0 upgraded" "$d/with.log"; then
+		cat "$d/with.log"; echo "apt would replace the patched packages despite the pin"; return 1
+	fi
+}
+
 deb() {
 	local dsc d
 	[ -d "$src/.git" ] || tree
@@ -194,7 +265,8 @@ deb() {
 			dpkg-buildpackage -b -uc -us -j"$(nproc)" > "$d/build.log" 2>&1 ||
 			{ tail -n 40 "$d/build.log"; die "dpkg-buildpackage failed (log: $d/build.log)"; }
 	)
-	ls "$d"/*.deb
+	pref "$(dpkg-deb -f "$(ls "$d"/systemd_*.deb | head -n1)" Version)" > "$d/dmabuf-systemd.pref"
+	ls "$d"/*.deb "$d/dmabuf-systemd.pref"
 }
 
 case ${1:-build} in
@@ -202,6 +274,7 @@ fetch) fetch ;;
 tree) tree ;;
 build) build ;;
 test) unit_tests ;;
+pref) pref "${2:-}" ;;
 export) export_series ;;
 each) each ;;
 deb) deb ;;
