@@ -243,6 +243,72 @@ t_user() {
 	has_journal "$held_id" "$UNIT: Deactivated successfully." && cleaned_up
 }
 
+# Limits across a reboot: dmabufctl-limits@.service (tools/dmabufctl/units)
+# and its helper, installed where the Debian package puts them, and the
+# document's limits.d file for rdma-jobs.slice.
+PSLICE=rdma-jobs.slice
+PCG=$CGROOT/rdma.slice/rdma-jobs.slice
+PINST=dmabufctl-limits@$PSLICE.service
+PUNIT=rdma-persist.service
+
+# A service in the slice registering three 4 MiB MRs; its exit status.
+persist_pin() {
+	"$SYSTEMCTL" start --wait $PUNIT
+	prop ExecMainStatus $PUNIT
+}
+
+t_persist() {
+	local st
+	install -D -m 0755 "$top/tools/dmabufctl/dmabufctl-limits" /usr/libexec/dmabufctl/dmabufctl-limits &&
+	install -D -m 0755 "$top/build/bin/dmabufctl" /usr/sbin/dmabufctl &&
+	install -D -m 0644 "$top/tools/dmabufctl/units/dmabufctl-limits@.service" \
+		/lib/systemd/system/dmabufctl-limits@.service &&
+	mkdir -p /etc/dmabufctl/limits.d || return 1
+	doc_block /etc/dmabufctl/limits.d/$PSLICE.conf > /etc/dmabufctl/limits.d/$PSLICE.conf
+	grep -qx 'udmabuf 8M' /etc/dmabufctl/limits.d/$PSLICE.conf ||
+		fail "no limits.d file in the document" || return 1
+	printf '[Service]\nType=oneshot\nSlice=%s\nExecStart=%s -s udmabuf -z 4M -n 3\n' "$PSLICE" "$PIN" \
+		> "$UNITDIR/$PUNIT"
+	reset_ancestors || return 1
+	"$SYSTEMCTL" enable $PINST 2>&1 | grep -q "$PSLICE.wants/$PINST" ||
+		fail "systemctl enable $PINST did not link it into $PSLICE.wants" || return 1
+	"$SYSTEMCTL" daemon-reload || return 1
+
+	st=$(persist_pin)
+	expect "status of the third 4 MiB pin in $PSLICE" "$st" 3 || return 1
+	expect_prop ActiveState active $PINST || return 1
+	expect_file "$PCG" dmabuf.pinned.max udmabuf $M8 || return 1
+	expect_file "$PCG" dmabuf.pinned.max dma_heap/system 1073741824 || return 1
+	enabled_in "$PCG" || fail "dmabuf not in $PSLICE's cgroup.subtree_control" || return 1
+
+	# systemd re-executes itself (as after a package upgrade): nothing undone.
+	"$SYSTEMCTL" daemon-reexec || return 1
+	expect_file "$PCG" dmabuf.pinned.max udmabuf $M8 || return 1
+	enabled_in "$CGROOT" || fail "dmabuf gone from the root after daemon-reexec" || return 1
+
+	# As after a reboot: the slices stopped (cgroups removed), dmabuf
+	# enabled nowhere; the next start of a unit in the slice applies the
+	# limits before the unit runs.
+	"$SYSTEMCTL" stop $PSLICE rdma.slice || return 1
+	until_true 10 test ! -e "$CGROOT/rdma.slice" || fail "rdma.slice's cgroup still there" || return 1
+	reset_ancestors || return 1
+	expect_prop ActiveState inactive $PINST || return 1
+	st=$(persist_pin)
+	expect "status of the third 4 MiB pin after the slice came back" "$st" 3 || return 1
+	expect_file "$PCG" dmabuf.pinned.max udmabuf $M8 || return 1
+
+	# A bad line: the instance fails, naming the file and line, and writes
+	# nothing.
+	"$SYSTEMCTL" stop $PSLICE rdma.slice || return 1
+	printf 'udmabuf 8M\ndma_heap/system\n' > /etc/dmabufctl/limits.d/$PSLICE.conf
+	"$SYSTEMCTL" start $PSLICE
+	expect_prop ActiveState failed $PINST || return 1
+	"$JOURNALCTL" -u $PINST -o cat | grep -qF "$PSLICE.conf:2: 'dma_heap/system': want 'POOL SIZE'" ||
+		fail "no error naming the line in the journal: $("$JOURNALCTL" -u $PINST -o cat | tail -n 5)" || return 1
+	# The slice started without the instance: a new cgroup, no limit.
+	[ ! -e "$PCG/dmabuf.pinned.max" ] || expect_file "$PCG" dmabuf.pinned.max udmabuf max
+}
+
 if [ -z "${VM_SYSTEMD:-}" ] || [ "$(cat /proc/1/comm)" != systemd ]; then
 	echo "Bail out! not under systemd as PID 1 in the test VM (tests/vm/run --systemd)"
 	exit 1
@@ -260,5 +326,6 @@ run_test "daemon-reload: dmabuf stays enabled, the limit stays and holds" t_relo
 run_test "another unit started in system.slice: the limit stays and holds" t_other_unit
 run_test "released: the job exits 0, its cgroups are removed" t_release
 run_test "User= drop-in: the job as nobody, stopped by systemctl stop" t_user
+run_test "dmabufctl-limits@: a slice's limits applied before its units, across daemon-reexec and a restart" t_persist
 end_hold
 tap_done
