@@ -16,6 +16,10 @@
 #   make systemd   Debian 12's systemd 252 with the DMABufPinnedMax= series (systemd/patches)
 #   make systemd-deb  installable Debian packages of that systemd (build/systemd/deb)
 #   make dmabufctl-deb  the dmabufctl Debian package (build/deb/dmabufctl_*.deb), lintian-checked
+#   make kernel-deb     installable kernel packages, Debian's config + the controller, for
+#                       KVERS (build/kernel-deb/KVER/*.deb; hours: the whole distribution config)
+#   make check-packages the packages tested: dmabufctl in a clean chroot, a kernel package
+#                       (localmodconfig) booted in the VM with its own modules
 #
 # Everything generated goes to build/ (ignored by git).
 
@@ -44,7 +48,7 @@ DEB_TOOL_PACKAGES := $(TOOL_PACKAGES) dpkg-dev debhelper lintian pkgconf libcmoc
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: systemd systemd-test systemd-deb systemd-export dmabufctl-deb
+.PHONY: systemd systemd-test systemd-deb systemd-export dmabufctl-deb kernel-deb check-packages
 .PHONY: all deps tool-deps kernels kernel kunit-uml tree selftests test-bins dmabufctl install check demo stress bench bench-kernel export checkpatch check-series clean
 
 all: kernels dmabufctl test-bins
@@ -174,6 +178,16 @@ systemd-export:
 # A source copy in build/deb (dpkg-buildpackage writes next to its tree, and
 # nothing is built in the repo), the package built with its tests, lintian.
 DMABUFCTL_VERSION = $(shell sed -n '1s/^dmabufctl (\(.*\)).*/\1/p' tools/dmabufctl/debian/changelog)
+# bindeb-pkg's needs, beyond the test kernels' (deps).
+KERNEL_DEB_PACKAGES := dpkg-dev rsync debhelper
+kernel-deb: deps
+	$(call apt_missing,$(KERNEL_DEB_PACKAGES),kernel-deb)
+	for v in $(KVERS); do KVER=$$v kernel/build.sh deb || exit; done
+
+check-packages: deps test-bins dmabufctl selftests
+	$(call apt_missing,$(KERNEL_DEB_PACKAGES) $(DEB_TOOL_PACKAGES) debootstrap,check-packages)
+	tests/packages.sh
+
 dmabufctl-deb:
 	$(call apt_missing,$(DEB_TOOL_PACKAGES),dmabufctl-deb)
 	rm -rf $(BUILD)/deb/dmabufctl-* $(BUILD)/deb/dmabufctl_*

@@ -11,6 +11,7 @@
 #   kernel/build.sh each       build every patch on its own, with W=1 and sparse
 #   kernel/build.sh uml        the UML kernel of the KUnit suites that run on UML (TTM's)
 #   kernel/build.sh squash     squash fixup! commits without touching the tree's files
+#   kernel/build.sh deb        Debian packages with Debian's config + the controller (build/kernel-deb/$KVER)
 #
 # KVER=7.3 (the default) is the mainline series, kernel/patches, on Debian's
 # linux-source-7.3 (trixie-backports). KVER=6.12 is the LTS backport,
@@ -521,6 +522,87 @@ cmd_each() {
 	return $rc
 }
 
+# Debian's own configuration of this kernel: config.amd64_none_FLAVOUR from
+# linux-config-$kver at the linux-source version we build (downloaded into
+# build/distro-config, not installed).
+distro_config() {	# distro_config FLAVOUR: prints the path of the config
+	local ver d=$top/build/distro-config deb suite=
+	ver=$(source_version)
+	[ "$kver" = 7.3 ] && suite=/trixie-backports
+	mkdir -p "$d"
+	deb=$(ls "$d"/linux-config-"${kver}"_"${ver//:/%3a}"_*.deb 2>/dev/null | head -n1)
+	if [ -z "$deb" ]; then
+		log "downloading linux-config-$kver $ver (Debian's configs of this kernel)"
+		(cd "$d" && apt-get download -q "linux-config-$kver=$ver" >/dev/null 2>&1 ||
+			apt-get download -q "linux-config-$kver$suite" >/dev/null) ||
+			die "cannot download linux-config-$kver (apt-get update?)"
+		deb=$(ls -t "$d"/linux-config-"${kver}"_*.deb | head -n1)
+	fi
+	rm -rf "$d/x-$kver"
+	dpkg-deb -x "$deb" "$d/x-$kver"
+	local f=$d/x-$kver/usr/src/linux-config-$kver/config.amd64_none_$1.xz
+	[ -f "$f" ] || die "Debian has no config flavour '$1' for $kver (try amd64 or cloud-amd64)"
+	xz -dc "$f" > "$d/config-$kver-$1"
+	echo "$d/config-$kver-$1"
+}
+
+# Installable Debian packages of the kernel with the series (make kernel-deb):
+# Debian's config for KERNEL_DEB_FLAVOUR (default amd64, the generic one) plus
+# the controller; the packages are named after the release, VERSION-dmabuf
+# (linux-image-7.3.4-dmabuf), which no Debian package has, so apt never
+# replaces them. Build dir build/kernel-deb/$kver/obj, packages in
+# build/kernel-deb/$kver.
+#
+# KERNEL_DEB_MODULES=FILE (tests only): localmodconfig to the modules FILE
+# names (lsmod's format), and the 9p root the test VM boots built in, so
+# that the package boots in the VM without an initramfs in a build that
+# fits CI's time.
+cmd_deb() {
+	local flavour=${KERNEL_DEB_FLAVOUR:-amd64} out=$top/build/kernel-deb/$kver
+	local dobj=$out/obj cfg cc=gcc release upstream pkgver o
+	command -v ccache >/dev/null && cc="ccache gcc"
+	cmd_tree
+	cfg=$(distro_config "$flavour")
+	mkdir -p "$dobj"
+	rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+	cp "$cfg" "$dobj/.config"
+	local sc=("$src/scripts/config" --file "$dobj/.config")
+	# Debian's config names its signing certificates (debian/certs), which
+	# the source package lacks: trust only the key the build generates,
+	# and sign every module with it (a kernel with lockdown, as under
+	# Secure Boot, loads only signed modules).
+	"${sc[@]}" --set-str SYSTEM_TRUSTED_KEYS "" --set-str SYSTEM_REVOCATION_KEYS "" \
+		--set-str MODULE_SIG_KEY certs/signing_key.pem --enable MODULE_SIG_ALL \
+		--set-str LOCALVERSION "" --disable LOCALVERSION_AUTO \
+		--enable CGROUP_DMABUF --disable CGROUP_DMABUF_KUNIT_TEST --disable TEST_DMABUF_DEV
+	if [ -n "${KERNEL_DEB_MODULES:-}" ]; then
+		"${sc[@]}" --enable NETFS_SUPPORT --enable NET_9P --enable NET_9P_VIRTIO --enable 9P_FS \
+			--enable 9P_FS_POSIX_ACL --disable DEBUG_INFO_BTF --enable DEBUG_INFO_NONE \
+			--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT
+		make -s -C "$src" O="$dobj" olddefconfig >/dev/null
+		yes '' | make -s -C "$src" O="$dobj" LSMOD="$(realpath "$KERNEL_DEB_MODULES")" \
+			localmodconfig >/dev/null 2>&1 || die "localmodconfig failed"
+	fi
+	make -s -C "$src" O="$dobj" olddefconfig >/dev/null
+	for o in CGROUP_DMABUF=y MODULE_SIG_ALL=y; do
+		grep -qx "CONFIG_$o" "$dobj/.config" || die "CONFIG_$o did not stick in Debian's $flavour config"
+	done
+	grep -q '^CONFIG_\(KASAN\|PROVE_LOCKING\|KUNIT\)=y' "$dobj/.config" &&
+		die "a debug option is on in the package config: $(grep '^CONFIG_\(KASAN\|PROVE_LOCKING\|KUNIT\)=y' "$dobj/.config")"
+	upstream=$(make -s -C "$src" O="$dobj" kernelversion)
+	release=$upstream-dmabuf
+	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
+	pkgver=$(source_version)+dmabuf1
+	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
+	local start=$SECONDS
+	make -s -C "$src" O="$dobj" CC="$cc" -j"$jobs" LOCALVERSION=-dmabuf KDEB_PKGVERSION="$pkgver" \
+		KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg > "$out/build.log" 2>&1 ||
+		{ tail -n 30 "$out/build.log"; die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"; }
+	# bindeb-pkg writes the packages next to the build dir.
+	log "built in $(( (SECONDS - start) / 60 )) min: $(cd "$out" && ls ./*.deb | tr '\n' ' ')"
+	echo "$release" > "$out/release"
+}
+
 # One build.sh at a time per tree ('each' lets go of it once its worktree
 # is set up).
 mkdir -p "$top/build"
@@ -541,5 +623,6 @@ maintainers) cmd_tree; cmd_maintainers ;;
 each) cmd_tree; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_each ;;
 uml) cmd_uml ;;
 squash) cmd_squash ;;
-*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, maintainers, each, uml, squash" ;;
+deb) cmd_deb ;;
+*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, maintainers, each, uml, squash, deb" ;;
 esac

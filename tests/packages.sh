@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# make check-packages: what a real host installs, tested as a new user would
+# use it (Documentation/install.md). One summary line "N passed, N failed".
+#
+# 1. The dmabufctl package (make dmabufctl-deb): built with its tests and
+#    lintian clean; its dependencies are runtime libraries only; installed
+#    with apt into a clean Debian 12 chroot (debootstrap --variant=minbase
+#    from apt's own mirror, cached in build/), dmabufctl, its man page and
+#    bash completion work there.
+# 2. The kernel package (kernel/build.sh deb), PKG_KVERS (default 7.3):
+#    Debian's amd64 config plus the controller, reduced by localmodconfig to
+#    the modules the test VM loads (tests/vm/kernel-deb.modules) to fit CI's
+#    time; its package metadata and config; its vmlinuz booted in the VM with
+#    its own modules (tests/vm/run --modules) through the core guest tests.
+# The held patched systemd (apt preferences) is tested by systemd/build.sh
+# test, and limits across reboots under stock systemd by the systemd-stock
+# boot of make check. Logs: build/check-packages/.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/check-packages
+rm -rf "$out"
+mkdir -p "$out"
+. "$top/tests/tap.sh"
+
+# The Debian mirror apt uses (the same one kernel/apt-suite.sh adds suites from).
+mirror=$("$top/kernel/apt-suite.sh" --mirror) || { echo "no Debian mirror in apt's sources"; exit 1; }
+
+echo "== dmabufctl package"
+if make -C "$top" dmabufctl-deb > "$out/dmabufctl-deb.log" 2>&1; then
+	result ok "dmabufctl package: dpkg-buildpackage (its tests run) and lintian --fail-on error,warning"
+else
+	tail -n 30 "$out/dmabufctl-deb.log"
+	result fail "dmabufctl package: dpkg-buildpackage or lintian (log: build/check-packages/dmabufctl-deb.log)"
+fi
+deb=$(ls "$top"/build/deb/dmabufctl_*_"$(dpkg --print-architecture)".deb 2>/dev/null | head -n1)
+
+depends=$( [ -n "$deb" ] && dpkg-deb -f "$deb" Depends)
+if [ -n "$depends" ] && ! grep -qE -- '-dev\b|cmocka|jsonschema|python3|lintian' <<< "$depends"; then
+	result ok "dmabufctl package: runtime dependencies only ($depends)"
+else
+	result fail "dmabufctl package: Depends '$depends'"
+fi
+
+# A clean Debian 12: debootstrap once (cached as a tarball), unpacked anew.
+base=$top/build/chroot-bookworm-minbase.tar
+if [ ! -f "$base" ]; then
+	dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap > /dev/null
+	rm -rf "$out/bootstrap"
+	if debootstrap --variant=minbase bookworm "$out/bootstrap" "$mirror" > "$out/debootstrap.log" 2>&1; then
+		tar -C "$out/bootstrap" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+	else
+		tail -n 20 "$out/debootstrap.log"
+	fi
+	rm -rf "$out/bootstrap"
+fi
+root=$out/chroot
+in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 HOME=/root "$@"; }
+umount_root() {
+	local m
+	for m in sys/fs/cgroup sys proc dev; do
+		mountpoint -q "$root/$m" && umount -l "$root/$m"
+	done
+}
+trap umount_root EXIT
+if [ -f "$base" ] && [ -n "$deb" ]; then
+	mkdir -p "$root" && tar -C "$root" -xf "$base"
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
+	# The host's apt proxy settings, if any, so that the chroot reaches the mirror.
+	cp /etc/apt/apt.conf.d/*proxy* "$root/etc/apt/apt.conf.d/" 2>/dev/null
+	mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount -t sysfs sys "$root/sys" &&
+		mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
+	cp "$deb" "$root/tmp/"
+	in_root dpkg-query -W -f='${Package}\n' | sort > "$out/before.txt"
+	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/dmabufctl_*.deb' \
+		> "$out/chroot-install.log" 2>&1; then
+		in_root dpkg-query -W -f='${Package}\n' | sort > "$out/after.txt"
+		added=$(comm -13 "$out/before.txt" "$out/after.txt" | tr '\n' ' ')
+		result ok "dmabufctl package: apt installs it into a clean Debian 12 chroot (added: $added)"
+		if grep -qE -- '-dev |cmocka|jsonschema|python3|lintian|gcc' <<< "$added "; then
+			result fail "dmabufctl package: a build or test dependency came along: $added"
+		else
+			result ok "dmabufctl package: nothing but runtime packages came along"
+		fi
+	else
+		tail -n 20 "$out/chroot-install.log"
+		result fail "dmabufctl package: apt-get install in the chroot (log: build/check-packages/chroot-install.log)"
+	fi
+	v=$(in_root dmabufctl --version 2>&1)
+	expected=$(dpkg-deb -f "$deb" Version)
+	[ "$v" = "dmabufctl $expected" ] && result ok "dmabufctl --version in the chroot: $v" ||
+		result fail "dmabufctl --version in the chroot: '$v', want 'dmabufctl $expected'"
+	# This host's kernel has no dmabuf controller: dmabufctl says so and fails.
+	msg=$(in_root dmabufctl show 2>&1); rc=$?
+	if [ $rc -ne 0 ] && grep -qi dmabuf <<< "$msg"; then
+		result ok "dmabufctl show on a kernel without the controller: exit $rc, '$(head -n1 <<< "$msg")'"
+	else
+		result fail "dmabufctl show on a kernel without the controller: exit $rc, '$msg'"
+	fi
+	if in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends man-db > /dev/null 2>&1 &&
+		MANPAGER=cat man dmabufctl' > "$out/man.txt" 2>&1 && grep -q 'SYSTEMD-OWNED CGROUPS' "$out/man.txt"; then
+		result ok "man dmabufctl in the chroot"
+	else
+		head -n 5 "$out/man.txt"
+		result fail "man dmabufctl in the chroot"
+	fi
+	if in_root bash -c '. /usr/share/bash-completion/completions/dmabufctl && complete -p dmabufctl' \
+		> "$out/completion.txt" 2>&1; then
+		result ok "bash completion of the package: $(cat "$out/completion.txt")"
+	else
+		result fail "bash completion of the package: $(cat "$out/completion.txt")"
+	fi
+	umount_root
+else
+	result fail "dmabufctl package: no clean chroot (debootstrap from $mirror: build/check-packages/debootstrap.log) or no package"
+fi
+
+for kver in ${PKG_KVERS:-7.3}; do
+	echo "== kernel package, $kver"
+	kdir=$top/build/kernel-deb/$kver
+	start=$SECONDS
+	if KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules "$top/kernel/build.sh" deb \
+		> "$out/kernel-deb-$kver.log" 2>&1; then
+		result ok "[$kver] kernel/build.sh deb (Debian's amd64 config + the controller, localmodconfig): $(( (SECONDS - start) / 60 )) min"
+	else
+		tail -n 20 "$out/kernel-deb-$kver.log"
+		result fail "[$kver] kernel/build.sh deb (log: build/check-packages/kernel-deb-$kver.log)"
+		continue
+	fi
+	rel=$(cat "$kdir/release")
+	image=$(ls "$kdir"/linux-image-"$rel"_*.deb 2>/dev/null | head -n1)
+	want_ver="$(KVER=$kver dpkg-query -W -f='${Version}' "linux-source-$kver")+dmabuf1"
+	if [ -n "$image" ] && [ "$(dpkg-deb -f "$image" Version)" = "$want_ver" ]; then
+		result ok "[$kver] linux-image-$rel, version $want_ver: a name no Debian package has"
+	else
+		result fail "[$kver] no linux-image-$rel package at version $want_ver: $(ls "$kdir")"
+		continue
+	fi
+	pkgroot=$kdir/root
+	rm -rf "$pkgroot"
+	dpkg-deb -x "$image" "$pkgroot"
+	cfg=$pkgroot/boot/config-$rel
+	bad=$(grep -E '^CONFIG_(KASAN|PROVE_LOCKING|KUNIT|CGROUP_DMABUF_KUNIT_TEST|TEST_DMABUF_DEV|LOCALVERSION_AUTO)=' "$cfg")
+	if grep -qx CONFIG_CGROUP_DMABUF=y "$cfg" && grep -qx CONFIG_MODULE_SIG_ALL=y "$cfg" &&
+		grep -qx CONFIG_RDMA_RXE=m "$cfg" && grep -qx 'CONFIG_SYSTEM_TRUSTED_KEYS=""' "$cfg" && [ -z "$bad" ]; then
+		result ok "[$kver] the package's config: controller built in, rxe a module, modules signed, no debug or test options, no Debian certificates"
+	else
+		result fail "[$kver] the package's config: $bad $(grep -E 'CONFIG_(CGROUP_DMABUF|MODULE_SIG_ALL|RDMA_RXE|SYSTEM_TRUSTED_KEYS)=' "$cfg" | tr '\n' ' ')"
+	fi
+	# As its postinst would (Debian's kernel-common hooks run depmod).
+	depmod -b "$pkgroot" "$rel"
+	name=package-$kver
+	"$top/tests/vm/run" --kernel "$pkgroot/boot/vmlinuz-$rel" --modules "$pkgroot/lib/modules" \
+		--timeout 1800 --smp "${CHECK_SMP:-2}" --log "$out/$name.console.log" --out "$out/$name.vm" \
+		-- "$top/tests/guest/run-all" package > "$out/$name.tap" 2> "$out/$name.err"
+	rc=$?
+	cat "$out/$name.tap"
+	[ $rc = 0 ] || [ $rc = 1 ] || { tail -n 20 "$out/$name.err"; result fail "[$kver] the package's kernel booted in the VM: runner status $rc"; }
+	count_tap "$out/$name.tap" --plan
+done
+
+echo
+echo "logs: build/check-packages/"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]
