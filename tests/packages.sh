@@ -7,7 +7,7 @@
 #    with apt into a clean Debian 12 chroot (debootstrap --variant=minbase
 #    from apt's own mirror, cached in build/), dmabufctl, its man page and
 #    bash completion work there.
-# 2. The kernel package (kernel/build.sh deb), PKG_KVERS (default 7.3):
+# 2. The kernel package (kernel/build.sh deb), PKG_KVERS (default 7.3; empty: none):
 #    Debian's amd64 config plus the controller, reduced by localmodconfig to
 #    the modules the test VM loads (tests/vm/kernel-deb.modules) to fit CI's
 #    time; its package metadata and config; its vmlinuz booted in the VM with
@@ -116,7 +116,7 @@ else
 	result fail "dmabufctl package: no clean chroot (debootstrap from $mirror: build/check-packages/debootstrap.log) or no package"
 fi
 
-for kver in ${PKG_KVERS:-7.3}; do
+for kver in ${PKG_KVERS-7.3}; do
 	echo "== kernel package, $kver"
 	kdir=$top/build/kernel-deb/$kver
 	start=$SECONDS
