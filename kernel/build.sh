@@ -580,8 +580,11 @@ cmd_deb() {
 			--enable 9P_FS_POSIX_ACL --disable DEBUG_INFO_BTF --enable DEBUG_INFO_NONE \
 			--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT
 		make -s -C "$src" O="$dobj" olddefconfig >/dev/null
-		yes '' | make -s -C "$src" O="$dobj" LSMOD="$(realpath "$KERNEL_DEB_MODULES")" \
-			localmodconfig >/dev/null 2>&1 || die "localmodconfig failed"
+		# yes would die of SIGPIPE, which pipefail counts: a process
+		# substitution instead.
+		make -s -C "$src" O="$dobj" LSMOD="$(realpath "$KERNEL_DEB_MODULES")" \
+			localmodconfig < <(yes '') > "$out/localmodconfig.log" 2>&1 ||
+			die "localmodconfig failed (${out#"$top"/}/localmodconfig.log)"
 	fi
 	make -s -C "$src" O="$dobj" olddefconfig >/dev/null
 	for o in CGROUP_DMABUF=y MODULE_SIG_ALL=y; do
