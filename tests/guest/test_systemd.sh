@@ -239,9 +239,10 @@ t_percent() {
 	local cap scale want st dropin=/etc/systemd/system.control/$SLICE.d/50-DMABufPinnedMax.conf
 	cap=$(get "$CGROOT" dmabuf.capacity "$VRAM") || return 1
 	[ "$cap" != max ] || fail "$VRAM has no capacity" || return 1
-	# UINT32_SCALE_FROM_PERMYRIAD(2500), then the manager's two-step product.
+	# UINT32_SCALE_FROM_PERMYRIAD(2500), then the manager's two-step
+	# product, rounded down to whole pages.
 	scale=$(( (2500 * 4294967295 + 5000) / 10000 ))
-	want=$(( cap / 4294967295 * scale + cap % 4294967295 * scale / 4294967295 ))
+	want=$(( (cap / 4294967295 * scale + cap % 4294967295 * scale / 4294967295) / 4096 * 4096 ))
 	write_slice "$VRAM 25%"
 	reload || return 1
 	"$SYSTEMCTL" start $SLICE || return 1
@@ -254,17 +255,21 @@ t_percent() {
 
 	# set-property with a percentage: the drop-in keeps the percentage.
 	"$SYSTEMCTL" set-property $SLICE "DMABufPinnedMax=$VRAM 50%" || return 1
-	grep -qx "DMABufPinnedMax=$VRAM 50%" "$dropin" ||
+	grep -qx "DMABufPinnedMax=$VRAM 50.00%" "$dropin" ||
 		fail "the drop-in does not keep the percentage:" "$(cat "$dropin")" || return 1
 	scale=$(( (5000 * 4294967295 + 5000) / 10000 ))
-	want=$(( cap / 4294967295 * scale + cap % 4294967295 * scale / 4294967295 ))
+	want=$(( (cap / 4294967295 * scale + cap % 4294967295 * scale / 4294967295) / 4096 * 4096 ))
 	expect_file "$SLICE_CG" dmabuf.pinned.max "$VRAM" "$want" || return 1
 
-	# A pool without a size: 50% is refused with a warning, 100% is max.
+	# A pool without a size: 50% is refused with a warning and leaves the
+	# pool without a limit (not with the 8M it had); 100% is max.
+	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 8M" || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf $M8 || return 1
 	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 50%" || return 1
 	journal_has "gives pool 'udmabuf' a percentage, but its exporter did not register a size" ||
 		fail "no warning about 50% of udmabuf in the journal" || return 1
 	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf max || return 1
+	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 8M" || return 1
 	"$SYSTEMCTL" set-property --runtime $SLICE "DMABufPinnedMax=udmabuf 100%" || return 1
 	expect_prop $SLICE DMABufPinnedMaxScale "$VRAM 50.00%
 udmabuf 100.00%" || return 1
