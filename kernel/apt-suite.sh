@@ -34,16 +34,25 @@ die() { echo "apt-suite: $*" >&2; exit 1; }
 # The pin: the named packages from $suite like any package (500), the rest
 # of $suite never (1), even where an installed version is known nowhere else
 # (a backport, a local build), which a pin of 100 would let it upgrade.
-write_prefs() {	# write_prefs FILE PACKAGE...
-	local out=$1 p
-	shift
+# A suite the host already had (a Debian 13 host with backports, say) keeps
+# its own priority for everything else: WHOLE=0 leaves out the global pin of
+# 1, which would freeze the backports the host already installed.
+write_prefs() {	# write_prefs FILE WHOLE PACKAGE...
+	local out=$1 whole=$2 p
+	shift 2
 	{
-		echo "# Added by the dmabuf repo (kernel/apt-suite.sh): from $suite,"
-		echo "# only the packages below, and nothing else, ever."
+		if [ "$whole" = 1 ]; then
+			echo "# Added by the dmabuf repo (kernel/apt-suite.sh): from $suite,"
+			echo "# only the packages below, and nothing else, ever."
+		else
+			echo "# Added by the dmabuf repo (kernel/apt-suite.sh): the packages"
+			echo "# below from $suite, which this host already used for others."
+		fi
 		for p in "$@"; do
 			printf 'Package: %s\nPin: release n=%s\nPin-Priority: 500\n\n' "$p" "$suite"
 		done
-		printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$suite"
+		[ "$whole" = 1 ] && printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$suite"
+		return 0
 	} > "$out"
 }
 
@@ -79,7 +88,11 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-write_prefs "$tmp/prefs" "$@"
+if known && [ ! -f "$list" ]; then
+	write_prefs "$tmp/prefs" 0 "$@"
+else
+	write_prefs "$tmp/prefs" 1 "$@"
+fi
 
 if ! known; then
 	uri=$(mirror)
