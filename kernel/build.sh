@@ -598,10 +598,17 @@ cmd_deb() {
 	pkgver=$(source_version)+dmabuf1
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
 	local start=$SECONDS
-	make -s -C "$src" O="$dobj" CC="$cc" -j"$jobs" LOCALVERSION=-dmabuf KDEB_PKGVERSION="$pkgver" \
-		KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg > "$out/build.log" 2>&1 ||
+	# No -dbg package (gigabytes of unstripped modules) unless KERNEL_DEB_DBG=1.
+	local profiles=pkg.linux-dmabuf.nokerneldbg
+	[ "${KERNEL_DEB_DBG:-0}" = 1 ] && profiles=
+	DEB_BUILD_PROFILES=$profiles make -s -C "$src" O="$dobj" CC="$cc" -j"$jobs" LOCALVERSION=-dmabuf \
+		KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg \
+		> "$out/build.log" 2>&1 ||
 		{ tail -n 30 "$out/build.log"; die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"; }
-	# bindeb-pkg writes the packages next to the build dir.
+	# bindeb-pkg writes the packages next to the build dir. Its linux-libc-dev
+	# (the uAPI headers, at our version, above every Debian update of the
+	# package glibc's headers come from) is not for installing: removed.
+	rm -f "$out"/linux-libc-dev_*.deb
 	log "built in $(( (SECONDS - start) / 60 )) min: $(cd "$out" && ls ./*.deb | tr '\n' ' ')"
 	echo "$release" > "$out/release"
 }
