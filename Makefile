@@ -178,10 +178,12 @@ systemd-export:
 # A source copy in build/deb (dpkg-buildpackage writes next to its tree, and
 # nothing is built in the repo), the package built with its tests, lintian.
 DMABUFCTL_VERSION = $(shell sed -n '1s/^dmabufctl (\(.*\)).*/\1/p' tools/dmabufctl/debian/changelog)
-# bindeb-pkg's needs, beyond the test kernels' (deps).
-KERNEL_DEB_PACKAGES := dpkg-dev rsync debhelper
-kernel-deb: deps
-	$(call apt_missing,$(KERNEL_DEB_PACKAGES),kernel-deb)
+# What kernel/build.sh deb needs, and no more: a production host gets no
+# QEMU, podman or test tools (deps has them).
+KERNEL_DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex libelf-dev \
+	libssl-dev dwarves cpio kmod xz-utils git ccache dpkg-dev rsync debhelper
+kernel-deb:
+	$(call apt_missing,$(KERNEL_DEB_PACKAGES),kernel-deb,$(SUDO) kernel/apt-suite.sh trixie-backports linux-source-7.3)
 	for v in $(KVERS); do KVER=$$v kernel/build.sh deb || exit; done
 
 check-packages: deps test-bins dmabufctl selftests

@@ -185,8 +185,10 @@ deb_version() {
 # An apt preferences file that keeps the patched packages installed: Debian's
 # next stable update (~deb12u3) sorts above 252.39-1~deb12u2+dmabuf1 and would
 # replace them, dropping every unit's DMABufPinnedMax= without a word. The pin
-# (priority 1001) holds each binary package of the source at our version;
-# written by `deb` next to the packages, and by `pref` to stdout.
+# (990: above any repository's 500, below 1000, which would allow downgrades)
+# holds each binary package of the source at our version; written by `deb`
+# next to the packages, and by `pref` to stdout. apt then shows no pending
+# update of them: the file says how to see one.
 pref() {
 	local ver pkgs
 	[ -d "$src/.git" ] || tree >/dev/null
@@ -199,11 +201,12 @@ pref() {
 # to parse them: "Unknown key name", ignored). This file holds them at this
 # version. To take a Debian update: rebuild the series on it (make
 # systemd-deb builds from the newest Debian source), install the new
-# packages and this file from the new build, then daemon-reexec.
+# packages and this file from the new build, then daemon-reexec. A Debian
+# update waiting: apt-cache policy systemd (a version above the installed).
 Explanation: dmabuf series for systemd
 Package: ${pkgs% }
 Pin: version $ver
-Pin-Priority: 1001
+Pin-Priority: 990
 EOF
 }
 
@@ -237,7 +240,7 @@ hold_test() {
 	pref "$ver" > "$d/etc/preferences.d/dmabuf-systemd.pref"
 	"${apt[@]}" -s upgrade > "$d/with.log" 2>&1
 	"${apt[@]}" -s dist-upgrade >> "$d/with.log" 2>&1
-	if grep -q "^Inst " "$d/with.log" || ! grep -q "0 upgraded" "$d/with.log"; then
+	if grep -q "^Inst " "$d/with.log" || ! grep -q "^0 upgraded" "$d/with.log"; then
 		cat "$d/with.log"; echo "apt would replace the patched packages despite the pin"; return 1
 	fi
 }

@@ -93,7 +93,7 @@ if [ -f "$base" ] && [ -n "$deb" ]; then
 		result fail "dmabufctl --version in the chroot: '$v', want 'dmabufctl $expected'"
 	# This host's kernel has no dmabuf controller: dmabufctl says so and fails.
 	msg=$(in_root dmabufctl show 2>&1); rc=$?
-	if [ $rc -ne 0 ] && grep -qi dmabuf <<< "$msg"; then
+	if [ $rc -ne 0 ] && grep -q "this kernel has no dmabuf cgroup controller" <<< "$msg"; then
 		result ok "dmabufctl show on a kernel without the controller: exit $rc, '$(head -n1 <<< "$msg")'"
 	else
 		result fail "dmabufctl show on a kernel without the controller: exit $rc, '$msg'"
@@ -148,10 +148,30 @@ for kver in ${PKG_KVERS-7.3}; do
 	else
 		result fail "[$kver] the package's config: $bad $(grep -E 'CONFIG_(CGROUP_DMABUF|MODULE_SIG_ALL|RDMA_RXE|SYSTEM_TRUSTED_KEYS)=' "$cfg" | tr '\n' ' ')"
 	fi
+	# Every module signed with the key built into that kernel (a kernel in
+	# lockdown, as under Secure Boot, loads no other): the signature trailer
+	# on each, and the boot below enforces signatures.
+	unsigned=0 nmod=0
+	while IFS= read -r -d '' ko; do
+		nmod=$((nmod + 1))
+		case $ko in
+		*.xz) trailer=$(xz -dc "$ko" | tail -c 28) ;;
+		*.zst) trailer=$(zstd -dcq "$ko" | tail -c 28) ;;
+		*.gz) trailer=$(gzip -dc "$ko" | tail -c 28) ;;
+		*) trailer=$(tail -c 28 "$ko") ;;
+		esac
+		[ "$trailer" = "~Module signature appended~" ] || { unsigned=$((unsigned + 1)); echo "# unsigned: $ko"; }
+	done < <(find "$pkgroot/lib/modules/$rel" -name '*.ko*' -print0)
+	if [ "$nmod" -gt 0 ] && [ "$unsigned" = 0 ]; then
+		result ok "[$kver] all $nmod modules of the package are signed"
+	else
+		result fail "[$kver] $unsigned of $nmod modules of the package are not signed"
+	fi
 	# As its postinst would (Debian's kernel-common hooks run depmod).
 	depmod -b "$pkgroot" "$rel"
 	name=package-$kver
 	"$top/tests/vm/run" --kernel "$pkgroot/boot/vmlinuz-$rel" --modules "$pkgroot/lib/modules" \
+		--append module.sig_enforce=1 \
 		--timeout 1800 --smp "${CHECK_SMP:-2}" --log "$out/$name.console.log" --out "$out/$name.vm" \
 		-- "$top/tests/guest/run-all" package > "$out/$name.tap" 2> "$out/$name.err"
 	rc=$?
