@@ -554,9 +554,10 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # build/kernel-deb/$kver.
 #
 # KERNEL_DEB_MODULES=FILE (tests only): localmodconfig to the modules FILE
-# names (lsmod's format), and the 9p root the test VM boots built in, so
-# that the package boots in the VM without an initramfs in a build that
-# fits CI's time.
+# names (lsmod's format), and the 9p root the test VM boots built in (and
+# overlayfs, for a /lib/modules where the host has none), so that the
+# package boots in the VM without an initramfs in a build that fits CI's
+# time.
 cmd_deb() {
 	local flavour=${KERNEL_DEB_FLAVOUR:-amd64} out=$top/build/kernel-deb/$kver
 	local dobj=$out/obj cfg cc=gcc release upstream pkgver o
@@ -577,7 +578,7 @@ cmd_deb() {
 		--enable CGROUP_DMABUF --disable CGROUP_DMABUF_KUNIT_TEST --disable TEST_DMABUF_DEV
 	if [ -n "${KERNEL_DEB_MODULES:-}" ]; then
 		"${sc[@]}" --enable NETFS_SUPPORT --enable NET_9P --enable NET_9P_VIRTIO --enable 9P_FS \
-			--enable 9P_FS_POSIX_ACL --disable DEBUG_INFO_BTF --enable DEBUG_INFO_NONE \
+			--enable 9P_FS_POSIX_ACL --enable OVERLAY_FS --disable DEBUG_INFO_BTF --enable DEBUG_INFO_NONE \
 			--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT
 		make -s -C "$src" O="$dobj" olddefconfig >/dev/null
 		# yes would die of SIGPIPE, which pipefail counts: a process
