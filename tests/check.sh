@@ -69,42 +69,6 @@ echo "== host: systemd series unit tests (test-load-fragment, test-cgroup-util)"
 cat "$out/systemd-unit.tap"
 count_tap "$out/systemd-unit.tap"
 
-# VM boots. vm_run NAME KVER APPEND SCRIPT [RUNNER_OPTIONS...] boots KVER's
-# kernel and runs SCRIPT (TAP) in it; vm_report NAME then prints its TAP and
-# counts the boot's own verdict as a test. The runner exits 125 for a
-# timeout, a panic or a kernel splat; any other status is SCRIPT's, whose
-# failures are in its TAP already. Logs: build/check/NAME.{console.log,tap,err}.
-vm_run() {
-	local name=$1 kver=$2 append=$3 script=$4 cmd
-	shift 4
-	read -ra cmd <<< "$script"	# SCRIPT [ARGS]: words
-	echo "$kver ${append:-} ${script#"$top"/} $*" > "$out/$name.what"
-	"$top/tests/vm/run" --kernel "$top/build/obj-$kver/arch/x86/boot/bzImage" \
-		--smp "${CHECK_SMP:-2}" --append "$append" --log "$out/$name.console.log" \
-		--out "$out/$name.vm" "$@" -- "${cmd[@]}" > "$out/$name.tap" 2> "$out/$name.err"
-	echo $? > "$out/$name.rc"
-}
-
-vm_report() {	# vm_report NAME
-	local name=$1 kver what rc
-	read -r kver what < "$out/$name.what"
-	rc=$(cat "$out/$name.rc" 2>/dev/null || echo 125)
-	echo "== VM $name [$kver]: $what ($(vm_seconds "$name") s)"
-	sed -i -e "s/^ok \([0-9]*\) /ok \1 [$kver] /" -e "s/^not ok \([0-9]*\) /not ok \1 [$kver] /" \
-		"$out/$name.tap"
-	cat "$out/$name.tap"
-	if [ "$rc" -eq 125 ]; then
-		cat "$out/$name.err"
-		result fail "[$kver] VM $name: boot and run without timeout, panic or kernel splat (see build/check/$name.console.log)"
-	else
-		result ok "[$kver] VM $name: boot and run without timeout, panic or kernel splat"
-	fi
-	count_tap "$out/$name.tap" --plan
-}
-
-vm_seconds() {	# how long the boot took, from its files' times
-	echo $(( $(stat -c %Y "$out/$1.rc" 2>/dev/null || date +%s) - $(stat -c %Y "$out/$1.what") ))
-}
 
 # KUnit results (kunit.py's JSON) as TAP, each test named "[LABEL] kunit SUITE.CASE".
 kunit_tap() {	# kunit_tap JSON LABEL

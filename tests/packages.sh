@@ -130,7 +130,7 @@ for kver in ${PKG_KVERS-7.3}; do
 	fi
 	rel=$(cat "$kdir/release")
 	image=$(ls "$kdir"/linux-image-"$rel"_*.deb 2>/dev/null | head -n1)
-	want_ver="$(KVER=$kver dpkg-query -W -f='${Version}' "linux-source-$kver")+dmabuf1"
+	want_ver="$(dpkg-query -W -f='${Version}' "linux-source-$kver")+dmabuf1"
 	if [ -n "$image" ] && [ "$(dpkg-deb -f "$image" Version)" = "$want_ver" ]; then
 		result ok "[$kver] linux-image-$rel, version $want_ver: a name no Debian package has"
 	else
@@ -169,15 +169,9 @@ for kver in ${PKG_KVERS-7.3}; do
 	fi
 	# As its postinst would (Debian's kernel-common hooks run depmod).
 	depmod -b "$pkgroot" "$rel"
-	name=package-$kver
-	"$top/tests/vm/run" --kernel "$pkgroot/boot/vmlinuz-$rel" --modules "$pkgroot/lib/modules" \
-		--append module.sig_enforce=1 \
-		--timeout 1800 --smp "${CHECK_SMP:-2}" --log "$out/$name.console.log" --out "$out/$name.vm" \
-		-- "$top/tests/guest/run-all" package > "$out/$name.tap" 2> "$out/$name.err"
-	rc=$?
-	cat "$out/$name.tap"
-	[ $rc = 0 ] || [ $rc = 1 ] || { tail -n 20 "$out/$name.err"; result fail "[$kver] the package's kernel booted in the VM: runner status $rc"; }
-	count_tap "$out/$name.tap" --plan
+	vm_run "package-$kver" "$kver" module.sig_enforce=1 "$top/tests/guest/run-all package" \
+		--kernel "$pkgroot/boot/vmlinuz-$rel" --modules "$pkgroot/lib/modules" --timeout 1800
+	vm_report "package-$kver"
 done
 
 echo

@@ -1,5 +1,6 @@
 # Sourced by tests/check.sh and tests/packages.sh: PASS/FAIL/SKIP lines and
-# their counts ($pass, $fail, $skip), and TAP files counted into them.
+# their counts ($pass, $fail, $skip), TAP files counted into them, and VM
+# boots reported as tests. Needs $top (the repo) and $out (the logs).
 # shellcheck shell=bash
 
 pass=0 fail=0 skip=0
@@ -43,4 +44,42 @@ tap_plan() {	# tap_plan SECTION PLANNED RAN
 	elif [ "$2" != "$3" ]; then
 		result fail "$1: planned $2 tests, reported $3: the program stopped before its end"
 	fi
+}
+
+# VM boots. vm_run NAME KVER APPEND SCRIPT [RUNNER_OPTIONS...] boots KVER's
+# kernel and runs SCRIPT (TAP) in it; vm_report NAME then prints its TAP and
+# counts the boot's own verdict as a test. The runner exits 125 for a
+# timeout, a panic or a kernel splat; any other status is SCRIPT's, whose
+# failures are in its TAP already. Logs: $out/NAME.{console.log,tap,err}.
+# RUNNER_OPTIONS come after the kernel: a --kernel there boots another one.
+vm_run() {
+	local name=$1 kver=$2 append=$3 script=$4 cmd
+	shift 4
+	read -ra cmd <<< "$script"	# SCRIPT [ARGS]: words
+	echo "$kver ${append:-} ${script#"$top"/} $*" > "$out/$name.what"
+	"$top/tests/vm/run" --kernel "$top/build/obj-$kver/arch/x86/boot/bzImage" \
+		--smp "${CHECK_SMP:-2}" --append "$append" --log "$out/$name.console.log" \
+		--out "$out/$name.vm" "$@" -- "${cmd[@]}" > "$out/$name.tap" 2> "$out/$name.err"
+	echo $? > "$out/$name.rc"
+}
+
+vm_report() {	# vm_report NAME
+	local name=$1 kver what rc
+	read -r kver what < "$out/$name.what"
+	rc=$(cat "$out/$name.rc" 2>/dev/null || echo 125)
+	echo "== VM $name [$kver]: $what ($(vm_seconds "$name") s)"
+	sed -i -e "s/^ok \([0-9]*\) /ok \1 [$kver] /" -e "s/^not ok \([0-9]*\) /not ok \1 [$kver] /" \
+		"$out/$name.tap"
+	cat "$out/$name.tap"
+	if [ "$rc" -eq 125 ]; then
+		cat "$out/$name.err"
+		result fail "[$kver] VM $name: boot and run without timeout, panic or kernel splat (see ${out#"$top"/}/$name.console.log)"
+	else
+		result ok "[$kver] VM $name: boot and run without timeout, panic or kernel splat"
+	fi
+	count_tap "$out/$name.tap" --plan
+}
+
+vm_seconds() {	# how long the boot took, from its files' times
+	echo $(( $(stat -c %Y "$out/$1.rc" 2>/dev/null || date +%s) - $(stat -c %Y "$out/$1.what") ))
 }
