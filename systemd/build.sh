@@ -173,10 +173,6 @@ export_series() {
 	echo "export: $(wc -l < "$patches/series") patches in systemd/patches"
 }
 
-# Debian packages: the series added to debian/patches of a fresh unpack, built with
-# dpkg-buildpackage: with the man pages (the systemd package carries them, an upgrade
-# without would remove them), without running the test suite and without udebs.
-# About 30-40 minutes on 2 cores.
 # The version `deb` gives the packages: Debian's, with a +dmabuf1 local suffix.
 deb_version() {
 	echo "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)+dmabuf1"
@@ -245,6 +241,10 @@ hold_test() {
 	fi
 }
 
+# Debian packages: the series added to debian/patches of a fresh unpack, built with
+# dpkg-buildpackage: with the man pages (the systemd package carries them, an upgrade
+# without would remove them), without running the test suite and without udebs.
+# About 30-40 minutes on 2 cores.
 deb() {
 	local dsc d
 	[ -d "$src/.git" ] || tree
