@@ -17,7 +17,8 @@
 #   make systemd-deb  installable Debian packages of that systemd (build/systemd/deb)
 #   make dmabufctl-deb  the dmabufctl Debian package (build/deb/dmabufctl_*.deb), lintian-checked
 #   make kernel-deb     installable kernel packages, Debian's config + the controller, for
-#                       KVERS (build/kernel-deb/KVER/*.deb; hours: the whole distribution config)
+#                       KVERS (build/kernel-deb/KVER/*.deb; hours: the whole distribution config);
+#                       KERNEL_DEB_CONFIG="CGROUP_DMEM=y ..." adds options to Debian's
 #   make check-packages the packages tested: dmabufctl in a clean chroot, a kernel package
 #                       (localmodconfig) booted in the VM with its own modules
 #

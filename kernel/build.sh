@@ -553,6 +553,9 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # replaces them. Build dir build/kernel-deb/$kver/obj, packages in
 # build/kernel-deb/$kver.
 #
+# KERNEL_DEB_CONFIG="OPTION=VALUE ..." sets more options (y, m, n, a number
+# or a string) on top of Debian's, each checked to stick: CGROUP_DMEM=y, say.
+#
 # KERNEL_DEB_MODULES=FILE (tests only): localmodconfig to the modules FILE
 # names (lsmod's format), and the 9p root the test VM boots built in (and
 # overlayfs, for a /lib/modules where the host has none), so that the
@@ -576,6 +579,19 @@ cmd_deb() {
 		--set-str MODULE_SIG_KEY certs/signing_key.pem --enable MODULE_SIG_ALL \
 		--set-str LOCALVERSION "" --disable LOCALVERSION_AUTO \
 		--enable CGROUP_DMABUF --disable CGROUP_DMABUF_KUNIT_TEST --disable TEST_DMABUF_DEV
+	local extra=() kv
+	read -ra extra <<< "${KERNEL_DEB_CONFIG:-}"
+	for kv in "${extra[@]}"; do
+		kv=${kv#CONFIG_}
+		case $kv in
+		[A-Z0-9_]*=y) "${sc[@]}" --enable "${kv%%=*}" ;;
+		[A-Z0-9_]*=m) "${sc[@]}" --module "${kv%%=*}" ;;
+		[A-Z0-9_]*=n) "${sc[@]}" --disable "${kv%%=*}" ;;
+		[A-Z0-9_]*=[0-9]*) "${sc[@]}" --set-val "${kv%%=*}" "${kv#*=}" ;;
+		[A-Z0-9_]*=*) "${sc[@]}" --set-str "${kv%%=*}" "${kv#*=}" ;;
+		*) die "KERNEL_DEB_CONFIG: '$kv' is not OPTION=VALUE (CGROUP_DMEM=y, say)" ;;
+		esac
+	done
 	if [ -n "${KERNEL_DEB_MODULES:-}" ]; then
 		"${sc[@]}" --enable NETFS_SUPPORT --enable NET_9P --enable NET_9P_VIRTIO --enable 9P_FS \
 			--enable 9P_FS_POSIX_ACL --enable OVERLAY_FS --disable DEBUG_INFO_BTF --enable DEBUG_INFO_NONE \
@@ -588,8 +604,13 @@ cmd_deb() {
 			die "localmodconfig failed (${out#"$top"/}/localmodconfig.log)"
 	fi
 	make -s -C "$src" O="$dobj" olddefconfig >/dev/null
-	for o in CGROUP_DMABUF=y MODULE_SIG_ALL=y; do
-		grep -qx "CONFIG_$o" "$dobj/.config" || die "CONFIG_$o did not stick in Debian's $flavour config"
+	for o in CGROUP_DMABUF=y MODULE_SIG_ALL=y "${extra[@]#CONFIG_}"; do
+		case $o in
+		*=n) grep -q "^CONFIG_${o%=n}=[ym]\$" "$dobj/.config" || continue ;;
+		*=[ym]|*=[0-9]*) grep -qx "CONFIG_$o" "$dobj/.config" && continue ;;
+		*) grep -qx "CONFIG_${o%%=*}=\"${o#*=}\"" "$dobj/.config" && continue ;;
+		esac
+		die "CONFIG_$o did not stick in Debian's $flavour config (a dependency is off?)"
 	done
 	grep -q '^CONFIG_\(KASAN\|PROVE_LOCKING\|KUNIT\)=y' "$dobj/.config" &&
 		die "a debug option is on in the package config: $(grep '^CONFIG_\(KASAN\|PROVE_LOCKING\|KUNIT\)=y' "$dobj/.config")"
