@@ -319,6 +319,29 @@ t_systemd_run() {
 	[[ $err == *"Invalid dma-buf pool '/dev/sda'"* ]] || fail "systemd-run's error: $err"
 }
 
+# A template names its instance's pool: DMABufPinnedMax=%i 4M in
+# dmabuf_tpl@udmabuf.service is a limit on udmabuf, and the second 4M MR of
+# that instance is refused.
+t_template() {
+	local unit=dmabuf_tpl@udmabuf.service
+	write_slice
+	cat > "$UNITS/dmabuf_tpl@.service" <<EOF
+[Service]
+Type=oneshot
+Slice=$SLICE
+ExecStart=$PIN -s udmabuf -z 4M -n 2
+DMABufPinnedMax=%i 4M
+EOF
+	reload || return 1
+	expect_prop $unit DMABufPinnedMax "udmabuf $M4" || return 1
+	start_pin dmabuf_tpl@udmabuf
+	expect "dmabuf-pin in $unit (%i = udmabuf, 4M; 2: EAGAIN on the second 4M MR)" "$status" 3 || return 1
+	# The instance's cgroup is gone with it: the slice counts the refusal
+	# of its descendant, and has no limit of its own.
+	expect_file "$SLICE_CG" dmabuf.pinned.events udmabuf max=1 || return 1
+	expect_file "$SLICE_CG" dmabuf.pinned.events.local udmabuf max=0
+}
+
 # Bad values: warned about with the unit file and line, ignored; the unit
 # still loads and the good line of the same unit still counts.
 t_bad_values() {
@@ -519,7 +542,7 @@ fi
 
 # SYSTEMD_TESTS: some of them only (names without t_).
 for t in ${SYSTEMD_TESTS:-unit_tests defaults slice_limit show_status set_property percent systemd_run \
-	bad_values default_off limit_only enable_remove delegate default_on dmabufctl_owned dmabufctl_run}; do
+	template bad_values default_off limit_only enable_remove delegate default_on dmabufctl_owned dmabufctl_run}; do
 	run_test "systemd: $t" "t_$t"
 	cleanup_units
 done
