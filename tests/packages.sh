@@ -4,9 +4,9 @@
 #
 # 1. The dmabufctl package (make dmabufctl-deb): built with its tests and
 #    lintian clean; its dependencies are runtime libraries only; installed
-#    with apt into a clean Debian 12 chroot (debootstrap --variant=minbase
-#    from apt's own mirror, cached in build/), dmabufctl, its man page and
-#    bash completion work there.
+#    with apt into clean Debian 12 and Debian 13 chroots (debootstrap
+#    --variant=minbase from apt's own mirror, cached in build/), dmabufctl,
+#    its man page, bash completion and units work there.
 # 2. The kernel package (kernel/build.sh deb), PKG_KVERS (default 7.3; empty: none):
 #    Debian's amd64 config plus the controller, reduced by localmodconfig to
 #    the modules the test VM loads (tests/vm/kernel-deb.modules) to fit CI's
@@ -42,19 +42,6 @@ else
 	result fail "dmabufctl package: Depends '$depends'"
 fi
 
-# A clean Debian 12: debootstrap once (cached as a tarball), unpacked anew.
-base=$top/build/chroot-bookworm-minbase.tar
-if [ ! -f "$base" ]; then
-	dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap > /dev/null
-	rm -rf "$out/bootstrap"
-	if debootstrap --variant=minbase bookworm "$out/bootstrap" "$mirror" > "$out/debootstrap.log" 2>&1; then
-		tar -C "$out/bootstrap" -cf "$base.tmp" . && mv "$base.tmp" "$base"
-	else
-		tail -n 20 "$out/debootstrap.log"
-	fi
-	rm -rf "$out/bootstrap"
-fi
 root=$out/chroot
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 HOME=/root "$@"; }
 umount_root() {
@@ -64,7 +51,28 @@ umount_root() {
 	done
 }
 trap umount_root EXIT
-if [ -f "$base" ] && [ -n "$deb" ]; then
+
+# chroot_test SUITE NAME: the package installed with apt into a clean chroot
+# of SUITE (debootstrap --variant=minbase from apt's mirror once, cached as a
+# tarball in build/, unpacked anew), and used there.
+chroot_test() {
+	local suite=$1 name=$2 base=$top/build/chroot-$1-minbase.tar added v expected msg rc
+	if [ ! -f "$base" ]; then
+		dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap > /dev/null
+		rm -rf "$out/bootstrap"
+		if debootstrap --variant=minbase "$suite" "$out/bootstrap" "$mirror" > "$out/debootstrap-$suite.log" 2>&1; then
+			tar -C "$out/bootstrap" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+		else
+			tail -n 20 "$out/debootstrap-$suite.log"
+		fi
+		rm -rf "$out/bootstrap"
+	fi
+	if [ ! -f "$base" ] || [ -z "$deb" ]; then
+		result fail "dmabufctl package, $name: no clean chroot (debootstrap $suite from $mirror: build/check-packages/debootstrap-$suite.log) or no package"
+		return
+	fi
+	rm -rf "$root"
 	mkdir -p "$root" && tar -C "$root" -xf "$base"
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
 	# The host's apt proxy settings, if any, so that the chroot reaches the mirror.
@@ -72,49 +80,62 @@ if [ -f "$base" ] && [ -n "$deb" ]; then
 	mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount -t sysfs sys "$root/sys" &&
 		mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
 	cp "$deb" "$root/tmp/"
-	in_root dpkg-query -W -f='${Package}\n' | sort > "$out/before.txt"
+	in_root dpkg-query -W -f='${Package}\n' | sort > "$out/before-$suite.txt"
 	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/dmabufctl_*.deb' \
-		> "$out/chroot-install.log" 2>&1; then
-		in_root dpkg-query -W -f='${Package}\n' | sort > "$out/after.txt"
-		added=$(comm -13 "$out/before.txt" "$out/after.txt" | tr '\n' ' ')
-		result ok "dmabufctl package: apt installs it into a clean Debian 12 chroot (added: $added)"
+		> "$out/chroot-install-$suite.log" 2>&1; then
+		in_root dpkg-query -W -f='${Package}\n' | sort > "$out/after-$suite.txt"
+		added=$(comm -13 "$out/before-$suite.txt" "$out/after-$suite.txt" | tr '\n' ' ')
+		result ok "dmabufctl package: apt installs it into a clean $name chroot (added: $added)"
 		if grep -qE -- '-dev |cmocka|jsonschema|python3|lintian|gcc' <<< "$added "; then
-			result fail "dmabufctl package: a build or test dependency came along: $added"
+			result fail "dmabufctl package, $name: a build or test dependency came along: $added"
 		else
-			result ok "dmabufctl package: nothing but runtime packages came along"
+			result ok "dmabufctl package, $name: nothing but runtime packages came along"
 		fi
 	else
-		tail -n 20 "$out/chroot-install.log"
-		result fail "dmabufctl package: apt-get install in the chroot (log: build/check-packages/chroot-install.log)"
+		tail -n 20 "$out/chroot-install-$suite.log"
+		result fail "dmabufctl package: apt-get install in the $name chroot (log: build/check-packages/chroot-install-$suite.log)"
 	fi
 	v=$(in_root dmabufctl --version 2>&1)
 	expected=$(dpkg-deb -f "$deb" Version)
-	[ "$v" = "dmabufctl $expected" ] && result ok "dmabufctl --version in the chroot: $v" ||
-		result fail "dmabufctl --version in the chroot: '$v', want 'dmabufctl $expected'"
+	[ "$v" = "dmabufctl $expected" ] && result ok "dmabufctl --version in the $name chroot: $v" ||
+		result fail "dmabufctl --version in the $name chroot: '$v', want 'dmabufctl $expected'"
 	# This host's kernel has no dmabuf controller: dmabufctl says so and fails.
 	msg=$(in_root dmabufctl show 2>&1); rc=$?
 	if [ $rc -ne 0 ] && grep -q "this kernel has no dmabuf cgroup controller" <<< "$msg"; then
-		result ok "dmabufctl show on a kernel without the controller: exit $rc, '$(head -n1 <<< "$msg")'"
+		result ok "dmabufctl show in the $name chroot, on a kernel without the controller: exit $rc, '$(head -n1 <<< "$msg")'"
 	else
-		result fail "dmabufctl show on a kernel without the controller: exit $rc, '$msg'"
+		result fail "dmabufctl show in the $name chroot, on a kernel without the controller: exit $rc, '$msg'"
 	fi
 	if in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends man-db > /dev/null 2>&1 &&
-		MANPAGER=cat man dmabufctl' > "$out/man.txt" 2>&1 && grep -q 'SYSTEMD-OWNED CGROUPS' "$out/man.txt"; then
-		result ok "man dmabufctl in the chroot"
+		MANPAGER=cat man dmabufctl' > "$out/man-$suite.txt" 2>&1 && grep -q 'SYSTEMD-OWNED CGROUPS' "$out/man-$suite.txt"; then
+		result ok "man dmabufctl in the $name chroot"
 	else
-		head -n 5 "$out/man.txt"
-		result fail "man dmabufctl in the chroot"
+		head -n 5 "$out/man-$suite.txt"
+		result fail "man dmabufctl in the $name chroot"
 	fi
 	if in_root bash -c '. /usr/share/bash-completion/completions/dmabufctl && complete -p dmabufctl' \
-		> "$out/completion.txt" 2>&1; then
-		result ok "bash completion of the package: $(cat "$out/completion.txt")"
+		> "$out/completion-$suite.txt" 2>&1; then
+		result ok "bash completion of the package in the $name chroot: $(cat "$out/completion-$suite.txt")"
 	else
-		result fail "bash completion of the package: $(cat "$out/completion.txt")"
+		result fail "bash completion of the package in the $name chroot: $(cat "$out/completion-$suite.txt")"
+	fi
+	# The units where the release's systemd looks for them (Debian 13: /usr/lib).
+	if in_root sh -c 'systemd-analyze --version >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null 2>&1;
+		for u in dmabufctl-limits@.service dmabufctl-export.timer; do
+			p=$(systemd-analyze unit-paths | while read -r d; do [ -f "$d/$u" ] && echo "$d/$u" && break; done)
+			[ -n "$p" ] || { echo "$u: not in any unit directory"; exit 1; }
+			echo "$p"
+		done' > "$out/units-$suite.txt" 2>&1; then
+		result ok "the package's units are where $name's systemd finds them: $(tr '\n' ' ' < "$out/units-$suite.txt")"
+	else
+		result fail "the package's units in the $name chroot: $(tr '\n' ' ' < "$out/units-$suite.txt")"
 	fi
 	umount_root
-else
-	result fail "dmabufctl package: no clean chroot (debootstrap from $mirror: build/check-packages/debootstrap.log) or no package"
-fi
+}
+
+chroot_test bookworm "Debian 12"
+# The same package (built on Debian 12) on Debian 13.
+chroot_test trixie "Debian 13"
 
 for kver in ${PKG_KVERS-7.3}; do
 	echo "== kernel package, $kver"
