@@ -183,9 +183,12 @@ DMABUFCTL_VERSION = $(shell sed -n '1s/^dmabufctl (\(.*\)).*/\1/p' tools/dmabufc
 # QEMU, podman or test tools (deps has them).
 KERNEL_DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex libelf-dev \
 	libssl-dev dwarves cpio kmod xz-utils git ccache dpkg-dev rsync debhelper
+# make kernel-deb KVER=6.12 builds that one kernel too (KVERS=6.12 does).
+DEB_KVERS = $(if $(filter command line,$(origin KVER)),$(KVER),$(KVERS))
 kernel-deb:
 	$(call apt_missing,$(KERNEL_DEB_PACKAGES),kernel-deb,$(SUDO) kernel/apt-suite.sh trixie-backports linux-source-7.3)
-	for v in $(KVERS); do KVER=$$v kernel/build.sh deb || exit; done
+	for v in $(DEB_KVERS); do KVER=$$v kernel/build.sh deb-config || exit; done
+	for v in $(DEB_KVERS); do KVER=$$v kernel/build.sh deb || exit; done
 
 check-packages: deps test-bins dmabufctl selftests
 	$(call apt_missing,$(KERNEL_DEB_PACKAGES) $(DEB_TOOL_PACKAGES) debootstrap,check-packages)

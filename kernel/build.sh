@@ -561,26 +561,28 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # overlayfs, for a /lib/modules where the host has none), so that the
 # package boots in the VM without an initramfs in a build that fits CI's
 # time.
-cmd_deb() {
-	local flavour=${KERNEL_DEB_FLAVOUR:-amd64} out=$top/build/kernel-deb/$kver
-	local dobj=$out/obj cfg cc=gcc release upstream pkgver o
-	command -v ccache >/dev/null && cc="ccache gcc"
-	cmd_tree
+# Prepares build/kernel-deb/$kver/obj/.config (deb_config) and checks it;
+# sets flavour, out and dobj.
+deb_config() {
+	local cfg o kv
+	flavour=${KERNEL_DEB_FLAVOUR:-amd64} out=$top/build/kernel-deb/$kver
+	dobj=$out/obj
 	cfg=$(distro_config "$flavour")
 	mkdir -p "$dobj"
-	rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
 	cp "$cfg" "$dobj/.config"
 	local sc=("$src/scripts/config" --file "$dobj/.config")
-	# Debian's config names its signing certificates (debian/certs), which
-	# the source package lacks: trust only the key the build generates,
-	# and sign every module with it (a kernel with lockdown, as under
-	# Secure Boot, loads only signed modules).
+	# The config of an installed Debian kernel (/boot/config-*) names its
+	# signing certificates (debian/certs), which the source package lacks:
+	# trust only the key the build generates, and sign every module with it
+	# (a kernel with lockdown, as under Secure Boot, loads only signed
+	# modules).
 	"${sc[@]}" --set-str SYSTEM_TRUSTED_KEYS "" --set-str SYSTEM_REVOCATION_KEYS "" \
 		--set-str MODULE_SIG_KEY certs/signing_key.pem --enable MODULE_SIG_ALL \
 		--set-str LOCALVERSION "" --disable LOCALVERSION_AUTO \
 		--enable CGROUP_DMABUF --disable CGROUP_DMABUF_KUNIT_TEST --disable TEST_DMABUF_DEV
-	local extra=() kv
-	read -ra extra <<< "${KERNEL_DEB_CONFIG:-}"
+	# Spaces or newlines between the options.
+	local extra=()
+	read -ra extra -d '' <<< "${KERNEL_DEB_CONFIG:-}" || true
 	for kv in "${extra[@]}"; do
 		kv=${kv#CONFIG_}
 		case $kv in
@@ -589,7 +591,7 @@ cmd_deb() {
 		[A-Z0-9_]*=n) "${sc[@]}" --disable "${kv%%=*}" ;;
 		[A-Z0-9_]*=[0-9]*) "${sc[@]}" --set-val "${kv%%=*}" "${kv#*=}" ;;
 		[A-Z0-9_]*=*) "${sc[@]}" --set-str "${kv%%=*}" "${kv#*=}" ;;
-		*) die "KERNEL_DEB_CONFIG: '$kv' is not OPTION=VALUE (CGROUP_DMEM=y, say)" ;;
+		*) die "KERNEL_DEB_CONFIG: '$kv' is not NAME=VALUE (CGROUP_DMEM=y, say)" ;;
 		esac
 	done
 	if [ -n "${KERNEL_DEB_MODULES:-}" ]; then
@@ -607,13 +609,33 @@ cmd_deb() {
 	for o in CGROUP_DMABUF=y MODULE_SIG_ALL=y "${extra[@]#CONFIG_}"; do
 		case $o in
 		*=n) grep -q "^CONFIG_${o%=n}=[ym]\$" "$dobj/.config" || continue ;;
-		*=[ym]|*=[0-9]*) grep -qx "CONFIG_$o" "$dobj/.config" && continue ;;
-		*) grep -qx "CONFIG_${o%%=*}=\"${o#*=}\"" "$dobj/.config" && continue ;;
+		*=[ym]|*=[0-9]*) grep -Fqx "CONFIG_$o" "$dobj/.config" && continue ;;
+		*) grep -Fqx "CONFIG_${o%%=*}=\"${o#*=}\"" "$dobj/.config" && continue ;;
 		esac
-		die "CONFIG_$o did not stick in Debian's $flavour config (a dependency is off?)"
+		die "CONFIG_$o did not stick in Debian's $flavour config of $kver (a dependency is off, or $kver has no such option)"
 	done
-	grep -q '^CONFIG_\(KASAN\|PROVE_LOCKING\|KUNIT\)=y' "$dobj/.config" &&
+	if grep -q '^CONFIG_\(KASAN\|PROVE_LOCKING\|KUNIT\)=y' "$dobj/.config"; then
 		die "a debug option is on in the package config: $(grep '^CONFIG_\(KASAN\|PROVE_LOCKING\|KUNIT\)=y' "$dobj/.config")"
+	fi
+}
+
+# kernel/build.sh deb-config: the package's config only, to read before
+# the build (make kernel-deb checks every kernel's first).
+cmd_deb_config() {
+	local flavour out dobj
+	cmd_tree
+	deb_config
+	local extra=()
+	read -ra extra -d '' <<< "${KERNEL_DEB_CONFIG:-}" || true
+	log "package config ($flavour${extra[*]:+ + ${extra[*]}}): ${dobj#"$top"/}/.config"
+}
+
+cmd_deb() {
+	local flavour out dobj cc=gcc release upstream pkgver
+	command -v ccache >/dev/null && cc="ccache gcc"
+	cmd_tree
+	deb_config
+	rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
 	upstream=$(make -s -C "$src" O="$dobj" kernelversion)
 	release=$upstream-dmabuf
 	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
@@ -656,5 +678,6 @@ each) cmd_tree; cc=gcc; command -v ccache >/dev/null && cc="ccache gcc"; cmd_eac
 uml) cmd_uml ;;
 squash) cmd_squash ;;
 deb) cmd_deb ;;
-*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, maintainers, each, uml, squash, deb" ;;
+deb-config) cmd_deb_config ;;
+*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, maintainers, each, uml, squash, deb, deb-config" ;;
 esac
