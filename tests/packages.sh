@@ -11,7 +11,8 @@
 #    Debian's amd64 config plus the controller, reduced by localmodconfig to
 #    the modules the test VM loads (tests/vm/kernel-deb.modules) to fit CI's
 #    time; its package metadata and config; its vmlinuz booted in the VM with
-#    its own modules (tests/vm/run --modules) through the core guest tests.
+#    its own modules (tests/vm/run --modules) through the core guest tests;
+#    KERNEL_DEB_CONFIG taken, and refused when an option cannot stick.
 # The held patched systemd (apt preferences) is tested by systemd/build.sh
 # test, and limits across reboots under stock systemd by the systemd-stock
 # boot of make check. Logs: build/check-packages/.
@@ -199,6 +200,22 @@ for kver in ${PKG_KVERS-7.3}; do
 	vm_run "package-$kver" "$kver" module.sig_enforce=1 "$top/tests/guest/run-all package" \
 		--kernel "$pkgroot/boot/vmlinuz-$rel" --modules "$pkgroot/lib/modules" --timeout 1800
 	vm_report "package-$kver"
+	# KERNEL_DEB_CONFIG: an option that cannot stick stops the build before
+	# it starts, naming it; one that can is in the package's config.
+	msg=$(KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules KERNEL_DEB_CONFIG="NO_SUCH_OPTION=y" \
+		"$top/kernel/build.sh" deb-config 2>&1); rc=$?
+	if [ $rc -ne 0 ] && grep -q "CONFIG_NO_SUCH_OPTION=y did not stick" <<< "$msg"; then
+		result ok "[$kver] KERNEL_DEB_CONFIG=NO_SUCH_OPTION=y refused before building: $(tail -n1 <<< "$msg")"
+	else
+		result fail "[$kver] KERNEL_DEB_CONFIG=NO_SUCH_OPTION=y: exit $rc, '$msg'"
+	fi
+	if KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules KERNEL_DEB_CONFIG=$'CONFIG_RDMA_RXE=n\nINFINIBAND_IRDMA=n' \
+		"$top/kernel/build.sh" deb-config > "$out/deb-config-$kver.log" 2>&1 &&
+		grep -qx '# CONFIG_RDMA_RXE is not set' "$kdir/obj/.config"; then
+		result ok "[$kver] KERNEL_DEB_CONFIG over two lines (RDMA_RXE=n) in the package's config"
+	else
+		result fail "[$kver] KERNEL_DEB_CONFIG: $(tail -n 3 "$out/deb-config-$kver.log") $(grep RDMA_RXE "$kdir/obj/.config")"
+	fi
 done
 
 echo
