@@ -642,13 +642,23 @@ cmd_deb() {
 	pkgver=$(source_version)+dmabuf1
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
 	local start=$SECONDS
+	# A build stopped and started again goes on where it stopped: each run's
+	# time is logged, so that the time of the whole build is their sum.
+	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
+	trap 'echo "$(date -Is) stopped after $((SECONDS - start)) s" >> "$out/build-times.log"; exit 130' INT TERM
 	# No -dbg package (gigabytes of unstripped modules) unless KERNEL_DEB_DBG=1.
 	local profiles=pkg.linux-dmabuf.nokerneldbg
 	[ "${KERNEL_DEB_DBG:-0}" = 1 ] && profiles=
 	DEB_BUILD_PROFILES=$profiles make -s -C "$src" O="$dobj" CC="$cc" -j"$jobs" LOCALVERSION=-dmabuf \
 		KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg \
 		> "$out/build.log" 2>&1 ||
-		{ tail -n 30 "$out/build.log"; die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"; }
+		{
+			echo "$(date -Is) failed after $((SECONDS - start)) s" >> "$out/build-times.log"
+			tail -n 30 "$out/build.log"
+			die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"
+		}
+	trap - INT TERM
+	echo "$(date -Is) built in $((SECONDS - start)) s" >> "$out/build-times.log"
 	# bindeb-pkg writes the packages next to the build dir. Its linux-libc-dev
 	# (the uAPI headers, at our version, above every Debian update of the
 	# package glibc's headers come from) is not for installing: removed.
