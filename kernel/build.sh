@@ -562,7 +562,8 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # package boots in the VM without an initramfs in a build that fits CI's
 # time.
 # Prepares build/kernel-deb/$kver/obj/.config (deb_config) and checks it;
-# sets flavour, out and dobj.
+# sets flavour, out, dobj and extra (KERNEL_DEB_CONFIG's options), which the
+# caller declares.
 deb_config() {
 	local cfg o kv
 	flavour=${KERNEL_DEB_FLAVOUR:-amd64} out=$top/build/kernel-deb/$kver
@@ -581,7 +582,7 @@ deb_config() {
 		--set-str LOCALVERSION "" --disable LOCALVERSION_AUTO \
 		--enable CGROUP_DMABUF --disable CGROUP_DMABUF_KUNIT_TEST --disable TEST_DMABUF_DEV
 	# Spaces or newlines between the options.
-	local extra=()
+	extra=()
 	read -ra extra -d '' <<< "${KERNEL_DEB_CONFIG:-}" || true
 	for kv in "${extra[@]}"; do
 		kv=${kv#CONFIG_}
@@ -622,16 +623,14 @@ deb_config() {
 # kernel/build.sh deb-config: the package's config only, to read before
 # the build (make kernel-deb checks every kernel's first).
 cmd_deb_config() {
-	local flavour out dobj
+	local flavour out dobj extra
 	cmd_tree
 	deb_config
-	local extra=()
-	read -ra extra -d '' <<< "${KERNEL_DEB_CONFIG:-}" || true
 	log "package config ($flavour${extra[*]:+ + ${extra[*]}}): ${dobj#"$top"/}/.config"
 }
 
 cmd_deb() {
-	local flavour out dobj cc=gcc release upstream pkgver
+	local flavour out dobj extra cc=gcc release upstream pkgver
 	command -v ccache >/dev/null && cc="ccache gcc"
 	cmd_tree
 	deb_config
