@@ -158,6 +158,25 @@ t_run_own_cgroup() {
 	[ ! -e "$CGROOT/$T/shared/leaf" ] || fail "a leaf was made in /$T/shared"
 }
 
+# watching PID FILE: waits (up to 30 s) until dmabufctl watch, process PID,
+# has an inotify watch on FILE and is back in read() on its inotify fd: it
+# has then read FILE's baseline, and reports every refusal from now on.
+watching() {
+	local pid=$1 ino fd i
+	ino=$(printf '%x' "$(stat -c %i "$2")") || return 1
+	for i in $(seq 300); do
+		for fd in /proc/"$pid"/fd/*; do
+			[ "$(readlink "$fd")" = anon_inode:inotify ] || continue
+			fd=${fd##*/}
+			grep -q " ino:$ino " /proc/"$pid"/fdinfo/"$fd" 2>/dev/null &&
+				[ "$(cut -d' ' -f1,2 /proc/"$pid"/syscall 2>/dev/null)" = "0 $(printf '0x%x' "$fd")" ] &&
+				return 0
+		done
+		sleep 0.1
+	done
+	fail "dmabufctl watch (pid $pid) is not watching $2 after 30 s"
+}
+
 t_watch() {
 	mkcg $T && mkcg $T/w || return 1
 	local f j
@@ -167,7 +186,8 @@ t_watch() {
 	local wpid=$!
 	"$CTL" -j watch $T/w -n 2 > "$j" 2>&1 &
 	local jpid=$!
-	sleep 1
+	watching $wpid "$CGROOT/$T/w/dmabuf.pinned.events.local" &&
+		watching $jpid "$CGROOT/$T/w/dmabuf.pinned.events.local" || return 1
 	pin "$CGROOT/$T/w" -z 4M -n 2
 	expect "pin status" "$status" 3 || return 1
 	pin "$CGROOT/$T/w" -z 8M -n 1
@@ -194,9 +214,9 @@ t_watch_host() {
 	"$CTL" -j watch / -n 1 > "$j" 2>&1 &
 	local wpid=$!
 	test_pids+=($wpid)
-	sleep 1
+	watching $wpid "$CGROOT/$T/p/dmabuf.pinned.events.local" || return 1
 	mkcg $T/p/late || return 1
-	sleep 0.5
+	watching $wpid "$CGROOT/$T/p/late/dmabuf.pinned.events.local" || return 1
 	pin "$CGROOT/$T/p/late" -z 4M -n 2
 	expect "pin status" "$status" 3 || return 1
 	wait $wpid; expect "watch / status" "$?" 0 || return 1
@@ -212,11 +232,18 @@ t_top() {
 	hold big "$CGROOT/$T/big" -z 8M -n 2 || return 1
 	hold small "$CGROOT/$T/small" -z 4M -n 1 || return 1
 	local j; j=$(mktemp)
-	"$CTL" -j top -n 2 -d 4 > "$j" 2>&1 &
-	local tpid=$!
+	# The refusals must fall between the two rounds: the pin starts once
+	# the first is out, and must be done well before the second.
+	"$CTL" -j top -n 2 -d 10 > "$j" 2>&1 &
+	local tpid=$! i
 	test_pids+=($tpid)
-	sleep 1
+	for i in $(seq 300); do
+		[ -s "$j" ] && break
+		sleep 0.1
+	done
+	[ -s "$j" ] || fail "top printed nothing in 30 s" || return 1
 	pin "$CGROOT/$T/lim" -z 4M -n 3 -k
+	kill -0 $tpid 2>/dev/null || fail "the pin took longer than top's 10 s round" || return 1
 	wait $tpid; expect "top status" "$?" 0 || return 1
 	jsonl "$j" 'len(d) == 2 and [(c["cgroup"], c["current"]) for c in d[0]["cgroups"] if c["cgroup"].startswith("/'$T'/") and c["pool"] == "udmabuf"] == [("/'$T'/big", 16777216), ("/'$T'/small", 4194304)]' || { rm -f "$j"; return 1; }
 	jsonl "$j" '[c["refused_per_s"] > 0 for c in d[1]["cgroups"] if c["cgroup"] == "/'$T'/lim" and c["pool"] == "udmabuf"] == [True] and "refused_per_s" not in d[0]' || { rm -f "$j"; return 1; }
