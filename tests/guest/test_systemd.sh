@@ -521,8 +521,12 @@ t_dmabufctl_run() {
 	ctl 125 run -l nosuch=1M -- true || return 1
 	ctl 125 run --parent system.slice -- true || return 1
 	[[ $cerr == *"systemd-run --scope -p Delegate=yes"* ]] || fail "the fix is not named: $cerr" || return 1
-	# the scopes are gone (--collect)
-	sleep 1
+	# the scopes are gone (--collect): systemd removes them as it gets to it
+	local i
+	for i in $(seq 100); do
+		[ -z "$(find "$CGROOT/system.slice" -maxdepth 2 -name 'dmabufctl-run.*')" ] && break
+		sleep 0.1
+	done
 	[ -z "$(find "$CGROOT/system.slice" -maxdepth 2 -name 'dmabufctl-run.*')" ] ||
 		fail "left behind: $(find "$CGROOT/system.slice" -maxdepth 2 -name 'dmabufctl-run.*')"
 }
