@@ -560,13 +560,14 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # names (lsmod's format), and the 9p root the test VM boots built in (and
 # overlayfs, for a /lib/modules where the host has none), so that the
 # package boots in the VM without an initramfs in a build that fits CI's
-# time.
+# time. It builds in build/kernel-deb/$kver-localmod, never in the dir of
+# the full build.
 # Prepares build/kernel-deb/$kver/obj/.config (deb_config) and checks it;
 # sets flavour, out, dobj and extra (KERNEL_DEB_CONFIG's options), which the
 # caller declares.
 deb_config() {
 	local cfg o kv
-	flavour=${KERNEL_DEB_FLAVOUR:-amd64} out=$top/build/kernel-deb/$kver
+	flavour=${KERNEL_DEB_FLAVOUR:-amd64} out=$top/build/kernel-deb/$kver${KERNEL_DEB_MODULES:+-localmod}
 	dobj=$out/obj
 	cfg=$(distro_config "$flavour")
 	mkdir -p "$dobj"

@@ -140,7 +140,7 @@ chroot_test trixie "Debian 13"
 
 for kver in ${PKG_KVERS-7.3}; do
 	echo "== kernel package, $kver"
-	kdir=$top/build/kernel-deb/$kver
+	kdir=$top/build/kernel-deb/$kver-localmod
 	start=$SECONDS
 	if KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules "$top/kernel/build.sh" deb \
 		> "$out/kernel-deb-$kver.log" 2>&1; then

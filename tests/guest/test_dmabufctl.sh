@@ -199,7 +199,8 @@ t_watch() {
 	# SIGTERM ends the stream of lines: none without a refusal
 	"$CTL" -j watch $T/w > "$j" 2>&1 &
 	wpid=$!
-	sleep 0.5; kill -TERM $wpid; wait $wpid
+	watching $wpid "$CGROOT/$T/w/dmabuf.pinned.events.local" || return 1
+	kill -TERM $wpid; wait $wpid; expect "status of watch after SIGTERM" "$?" 0 || return 1
 	jsonl "$j" 'd == []'; local r=$?
 	rm -f "$f" "$j"; return $r
 }
