@@ -290,8 +290,25 @@ cmd_checkpatch() {
 		"$top/kernel/checkpatch.sh" "$src" "$patches/$p" || rc=1
 	done
 	[ $rc = 0 ] && log "checkpatch --strict: $(series | wc -l) patches clean"
+	export_lengths || rc=1
 	cmd_maintainers || rc=1
 	return $rc
+}
+
+# modpost of a kernel with CONFIG_MODVERSIONS and no EXTENDED_MODVERSIONS
+# (Debian's 6.12, for one) refuses a module using a symbol of 56 characters
+# or more (MODULE_NAME_LEN - sizeof(long)): no build here has that config,
+# so the series' exports are checked by name.
+export_lengths() {
+	local p sym bad=()
+	for p in $(series); do
+		while read -r sym; do
+			[ ${#sym} -lt 56 ] || bad+=("$sym (${#sym}, $p)")
+		done < <(sed -nE 's/^\+EXPORT_SYMBOL(_GPL)?(_FOR_MODULES)?\(([A-Za-z0-9_]+)[,)].*/\3/p' "$patches/$p")
+	done
+	[ ${#bad[@]} = 0 ] && return 0
+	log "exported symbols too long for modpost with CONFIG_MODVERSIONS (55 characters at most): ${bad[*]}"
+	return 1
 }
 
 # checkpatch asks of every added file whether MAINTAINERS needs updating:
