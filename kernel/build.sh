@@ -296,15 +296,16 @@ cmd_checkpatch() {
 }
 
 # modpost of a kernel with CONFIG_MODVERSIONS and no EXTENDED_MODVERSIONS
-# (Debian's 6.12, for one) refuses a module using a symbol of 56 characters
-# or more (MODULE_NAME_LEN - sizeof(long)): no build here has that config,
-# so the series' exports are checked by name.
+# (Debian's 6.12, for one) refuses a module that uses a symbol of
+# MODULE_NAME_LEN (64 - sizeof(long): 56 on 64-bit) characters or more: no
+# build here but the packages has that config, so the series' exports are
+# checked by name.
 export_lengths() {
 	local p sym bad=()
 	for p in $(series); do
 		while read -r sym; do
 			[ ${#sym} -lt 56 ] || bad+=("$sym (${#sym}, $p)")
-		done < <(sed -nE 's/^\+EXPORT_SYMBOL(_GPL)?(_FOR_MODULES)?\(([A-Za-z0-9_]+)[,)].*/\3/p' "$patches/$p")
+		done < <(sed -nE 's/^\+[[:space:]]*EXPORT_SYMBOL(_NS)?(_GPL)?(_FOR_MODULES)?\(([A-Za-z0-9_]+)[,)].*/\4/p' "$patches/$p")
 	done
 	[ ${#bad[@]} = 0 ] && return 0
 	log "exported symbols too long for modpost with CONFIG_MODVERSIONS (55 characters at most): ${bad[*]}"
@@ -579,7 +580,7 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # package boots in the VM without an initramfs in a build that fits CI's
 # time. It builds in build/kernel-deb/$kver-localmod, never in the dir of
 # the full build.
-# Prepares build/kernel-deb/$kver/obj/.config (deb_config) and checks it;
+# Prepares build/kernel-deb/$kver/obj/.config (or $kver-localmod) and checks it;
 # sets flavour, out, dobj and extra (KERNEL_DEB_CONFIG's options), which the
 # caller declares.
 deb_config() {

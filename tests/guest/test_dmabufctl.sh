@@ -161,10 +161,14 @@ t_run_own_cgroup() {
 # watching PID FILE: waits (up to 30 s) until dmabufctl watch, process PID,
 # has an inotify watch on FILE and is back in read() on its inotify fd: it
 # has then read FILE's baseline, and reports every refusal from now on.
+# (/proc/PID/syscall's first field is the syscall's number: read() is 0 on
+# x86_64, the only architecture the VM runs.)
 watching() {
 	local pid=$1 ino fd i
-	ino=$(printf '%x' "$(stat -c %i "$2")") || return 1
+	ino=$(stat -c %i "$2") || return 1
+	ino=$(printf '%x' "$ino")
 	for i in $(seq 300); do
+		[ -d /proc/"$pid" ] || { fail "dmabufctl watch (pid $pid) exited before watching $2"; return 1; }
 		for fd in /proc/"$pid"/fd/*; do
 			[ "$(readlink "$fd")" = anon_inode:inotify ] || continue
 			fd=${fd##*/}
@@ -184,8 +188,10 @@ t_watch() {
 	echo "udmabuf 4M" > "$CGROOT/$T/w/dmabuf.pinned.max"
 	"$CTL" watch $T/w -n 1 > "$f" 2>&1 &
 	local wpid=$!
+	test_pids+=($wpid)
 	"$CTL" -j watch $T/w -n 2 > "$j" 2>&1 &
 	local jpid=$!
+	test_pids+=($jpid)
 	watching $wpid "$CGROOT/$T/w/dmabuf.pinned.events.local" &&
 		watching $jpid "$CGROOT/$T/w/dmabuf.pinned.events.local" || return 1
 	pin "$CGROOT/$T/w" -z 4M -n 2
@@ -199,6 +205,7 @@ t_watch() {
 	# SIGTERM ends the stream of lines: none without a refusal
 	"$CTL" -j watch $T/w > "$j" 2>&1 &
 	wpid=$!
+	test_pids+=($wpid)
 	watching $wpid "$CGROOT/$T/w/dmabuf.pinned.events.local" || return 1
 	kill -TERM $wpid; wait $wpid; expect "status of watch after SIGTERM" "$?" 0 || return 1
 	jsonl "$j" 'd == []'; local r=$?
@@ -235,17 +242,21 @@ t_top() {
 	local j; j=$(mktemp)
 	# The refusals must fall between the two rounds: the pin starts once
 	# the first is out, and must be done well before the second.
-	"$CTL" -j top -n 2 -d 10 > "$j" 2>&1 &
+	local e; e=$(mktemp)
+	"$CTL" -j top -n 2 -d 10 > "$j" 2> "$e" &
 	local tpid=$! i
 	test_pids+=($tpid)
 	for i in $(seq 300); do
-		[ -s "$j" ] && break
+		grep -q '"version"' "$j" && break
+		kill -0 $tpid 2>/dev/null || break
 		sleep 0.1
 	done
-	[ -s "$j" ] || fail "top printed nothing in 30 s" || return 1
+	grep -q '"version"' "$j" || fail "no first round from top in 30 s: $(cat "$j" "$e")" || { rm -f "$j" "$e"; return 1; }
 	pin "$CGROOT/$T/lim" -z 4M -n 3 -k
-	kill -0 $tpid 2>/dev/null || fail "the pin took longer than top's 10 s round" || return 1
-	wait $tpid; expect "top status" "$?" 0 || return 1
+	kill -0 $tpid 2>/dev/null ||
+		fail "top ended before the pin was done (a pin slower than its 10 s round?): $(cat "$e")" || { rm -f "$j" "$e"; return 1; }
+	wait $tpid; expect "top status" "$?" 0 || { cat "$e" >&2; rm -f "$j" "$e"; return 1; }
+	rm -f "$e"
 	jsonl "$j" 'len(d) == 2 and [(c["cgroup"], c["current"]) for c in d[0]["cgroups"] if c["cgroup"].startswith("/'$T'/") and c["pool"] == "udmabuf"] == [("/'$T'/big", 16777216), ("/'$T'/small", 4194304)]' || { rm -f "$j"; return 1; }
 	jsonl "$j" '[c["refused_per_s"] > 0 for c in d[1]["cgroups"] if c["cgroup"] == "/'$T'/lim" and c["pool"] == "udmabuf"] == [True] and "refused_per_s" not in d[0]' || { rm -f "$j"; return 1; }
 	rm -f "$j"
