@@ -276,11 +276,23 @@ udmabuf 100.00%" || return 1
 	expect_file "$SLICE_CG" dmabuf.pinned.max udmabuf max
 }
 
-# With DefaultDMABufAccounting=no (set by t_default_off), a limit alone does
-# not turn the controller on: the setting is kept, a warning says why it does
-# nothing, and status still lists the limited pool.
+# The manager's DefaultDMABufAccounting=no, which t_default_off checks and
+# the tests after it run under, each setting it itself so that it can run
+# alone (SYSTEMD_TESTS=limit_only); t_default_on takes it back.
+default_off() {
+	local f=/etc/systemd/system.conf.d/50-dmabuf-test.conf
+	[ -f "$f" ] && return 0
+	mkdir -p "${f%/*}"
+	printf '[Manager]\nDefaultDMABufAccounting=no\n' > "$f"
+	reload
+}
+
+# With DefaultDMABufAccounting=no, a limit alone does not turn the
+# controller on: the setting is kept, a warning says why it does nothing,
+# and status still lists the limited pool.
 t_limit_only() {
 	local st
+	default_off || return 1
 	write_slice "udmabuf 8M"
 	reload || return 1
 	"$SYSTEMCTL" start $SLICE || return 1
@@ -376,9 +388,7 @@ EOF
 # enables the controller only where a unit needs it, and removes it again
 # when no unit does.
 t_default_off() {
-	mkdir -p /etc/systemd/system.conf.d
-	printf '[Manager]\nDefaultDMABufAccounting=no\n' > /etc/systemd/system.conf.d/50-dmabuf-test.conf
-	reload || return 1
+	default_off || return 1
 	expect_prop "" DefaultDMABufAccounting no || return 1
 	expect_prop init.scope DMABufAccounting no || return 1
 	kick || return 1
@@ -388,6 +398,7 @@ t_default_off() {
 }
 
 t_enable_remove() {
+	default_off || return 1
 	write_slice "udmabuf 8M" yes
 	pin_service dmabuf_pin3 -s udmabuf -z 4M -n 3
 	reload || return 1
@@ -407,6 +418,7 @@ t_enable_remove() {
 # Delegate=dmabuf hands the controller to the service: systemd enables it on
 # the ancestors (with the default off, nothing else does).
 t_delegate() {
+	default_off || return 1
 	cat > "$UNITS/dmabuf_deleg.service" <<EOF
 [Service]
 Delegate=dmabuf
