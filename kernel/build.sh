@@ -648,6 +648,22 @@ cmd_deb_config() {
 	log "package config ($flavour${extra[*]:+ + ${extra[*]}}): ${dobj#"$top"/}/.config"
 }
 
+# cpu_now VAR: VAR = the CPU time (user + system, whole seconds) of this
+# shell's children that have ended: bindeb-pkg's make and all it waited for.
+# Not in $(...): a subshell's `times` counts only its own children.
+cpu_now() {
+	local f _ u s t=0 v m
+	f=$(mktemp)
+	times > "$f"
+	{ read -r _; read -r u s; } < "$f"
+	rm -f "$f"
+	for v in "$u" "$s"; do		# 12m3.456s
+		m=${v%%m*} v=${v#*m}
+		t=$((t + m * 60 + 10#${v%%.*}))
+	done
+	printf -v "$1" %d "$t"
+}
+
 cmd_deb() {
 	local flavour out dobj extra cc=gcc release upstream pkgver
 	command -v ccache >/dev/null && cc="ccache gcc"
@@ -659,11 +675,14 @@ cmd_deb() {
 	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
 	pkgver=$(source_version)+dmabuf1
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
-	local start=$SECONDS
+	local start=$SECONDS cpu0 cpu1
+	cpu_now cpu0
 	# A build stopped and started again goes on where it stopped: each run's
-	# time is logged, so that the time of the whole build is their sum.
-	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
-	trap 'echo "$(date -Is) stopped after $((SECONDS - start)) s" >> "$out/build-times.log"; exit 130' INT TERM
+	# time is logged, so that the time of the whole build is their sum. The
+	# CPU time beside it does not depend on what else the machine runs:
+	# divided by the cores, it says how long a build takes elsewhere.
+	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs on $(nproc) CPUs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
+	trap 'cpu_now cpu1; echo "$(date -Is) stopped after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"; exit 130' INT TERM
 	# No -dbg package (gigabytes of unstripped modules) unless KERNEL_DEB_DBG=1.
 	local profiles=pkg.linux-dmabuf.nokerneldbg
 	[ "${KERNEL_DEB_DBG:-0}" = 1 ] && profiles=
@@ -671,12 +690,14 @@ cmd_deb() {
 		KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg \
 		> "$out/build.log" 2>&1 ||
 		{
-			echo "$(date -Is) failed after $((SECONDS - start)) s" >> "$out/build-times.log"
+			cpu_now cpu1
+			echo "$(date -Is) failed after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
 			tail -n 30 "$out/build.log"
 			die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"
 		}
 	trap - INT TERM
-	echo "$(date -Is) built in $((SECONDS - start)) s" >> "$out/build-times.log"
+	cpu_now cpu1
+	echo "$(date -Is) built in $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
 	# bindeb-pkg writes the packages next to the build dir. Its linux-libc-dev
 	# (the uAPI headers, at our version, above every Debian update of the
 	# package glibc's headers come from) is not for installing: removed.
