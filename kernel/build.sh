@@ -247,7 +247,10 @@ cmd_export() {
 	if [ "$patches" = "$mainline" ]; then
 		# The cover letter's text is kept in kernel/cover-letter.txt.
 		git_ config branch.dmabuf.description "$(cat "$top/kernel/cover-letter.txt")"
-		git_ format-patch -q --no-signature --zero-commit --cover-letter \
+		# The cover letter is from the series' author (format-patch takes
+		# the committer, this script's "dmabuf build").
+		git_ -c user.name="$(git_ log -1 --format=%an HEAD)" -c user.email="$(git_ log -1 --format=%ae HEAD)" \
+			format-patch -q --no-signature --zero-commit --cover-letter \
 			--cover-from-description=subject -o "$tmp" base..HEAD
 		mv "$tmp"/0000-cover-letter.patch "$tmp/cover-letter"
 	else
