@@ -660,21 +660,24 @@ cpu_now() {
 	times > "$f"
 	{ read -r _; read -r u s; } < "$f"
 	rm -f "$f"
-	for v in "$u" "$s"; do		# 12m3.456s
+	for v in "$u" "$s"; do		# 12m3.456s (12m3,456s in some locales)
 		m=${v%%m*} v=${v#*m}
-		t=$((t + m * 60 + 10#${v%%.*}))
+		t=$((t + m * 60 + 10#${v%%[.,]*}))
 	done
 	printf -v "$1" %d "$t"
 }
 
 cmd_deb() {
-	local flavour out dobj extra cc=gcc release upstream pkgver
+	local flavour out dobj extra cc=gcc release upstream pkgver localversion=-dmabuf
 	command -v ccache >/dev/null && cc="ccache gcc"
 	cmd_tree
 	deb_config
 	rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
 	upstream=$(make -s -C "$src" O="$dobj" kernelversion)
-	release=$upstream-dmabuf
+	# The trimmed test build is named apart: it has the test VM's modules
+	# only, and is never for a real host.
+	[ -n "${KERNEL_DEB_MODULES:-}" ] && localversion=-dmabuf-vmtest
+	release=$upstream$localversion
 	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
 	pkgver=$(source_version)+dmabuf1
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
@@ -682,14 +685,21 @@ cmd_deb() {
 	cpu_now cpu0
 	# A build stopped and started again goes on where it stopped: each run's
 	# time is logged, so that the time of the whole build is their sum. The
-	# CPU time beside it does not depend on what else the machine runs:
-	# divided by the cores, it says how long a build takes elsewhere.
+	# CPU time beside it depends less on what else the machine runs, and
+	# says roughly how long the build takes on a machine with more CPUs.
 	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs on $(nproc) CPUs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
-	trap 'cpu_now cpu1; echo "$(date -Is) stopped after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"; exit 130' INT TERM
+	deb_stopped() {
+		cpu_now cpu1
+		echo "$(date -Is) stopped after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
+		exit "$1"
+	}
+	trap 'deb_stopped 129' HUP
+	trap 'deb_stopped 130' INT
+	trap 'deb_stopped 143' TERM
 	# No -dbg package (gigabytes of unstripped modules) unless KERNEL_DEB_DBG=1.
 	local profiles=pkg.linux-dmabuf.nokerneldbg
 	[ "${KERNEL_DEB_DBG:-0}" = 1 ] && profiles=
-	DEB_BUILD_PROFILES=$profiles make -s -C "$src" O="$dobj" CC="$cc" -j"$jobs" LOCALVERSION=-dmabuf \
+	DEB_BUILD_PROFILES=$profiles make -s -C "$src" O="$dobj" CC="$cc" -j"$jobs" LOCALVERSION="$localversion" \
 		KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg \
 		> "$out/build.log" 2>&1 ||
 		{
@@ -698,7 +708,7 @@ cmd_deb() {
 			tail -n 30 "$out/build.log"
 			die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"
 		}
-	trap - INT TERM
+	trap - HUP INT TERM
 	cpu_now cpu1
 	echo "$(date -Is) built in $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
 	# bindeb-pkg writes the packages next to the build dir. Its linux-libc-dev
