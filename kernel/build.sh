@@ -651,20 +651,23 @@ cmd_deb_config() {
 	log "package config ($flavour${extra[*]:+ + ${extra[*]}}): ${dobj#"$top"/}/.config"
 }
 
-# cpu_now VAR: VAR = the CPU time (user + system, whole seconds) of this
-# shell's children that have ended: bindeb-pkg's make and all it waited for.
-# Not in $(...): a subshell's `times` counts only its own children.
-cpu_now() {
-	local f _ u s t=0 v m
-	f=$(mktemp)
-	times > "$f"
-	{ read -r _; read -r u s; } < "$f"
-	rm -f "$f"
-	for v in "$u" "$s"; do		# 12m3.456s (12m3,456s in some locales)
-		m=${v%%m*} v=${v#*m}
-		t=$((t + m * 60 + 10#${v%%[.,]*}))
-	done
-	printf -v "$1" %d "$t"
+# tree_cpu PID: the CPU seconds (user + system) of PID and its living
+# descendants, each with the children it has waited for. A run stopped by a
+# signal to its process group loses the part of its tree whose parent died
+# first (dpkg-buildpackage does not wait for its make): cmd_deb samples it.
+tree_cpu() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
+		{ pid = $1; sub(/^.*\) /, ""); ppid[pid] = $2; t[pid] = $12 + $13 + $14 + $15 }
+		END {
+			for (pid in t) {
+				q = pid
+				for (d = 0; d < 64 && q != root && q > 1; d++)
+					q = ppid[q]
+				if (q == root)
+					n += t[pid]
+			}
+			printf "%d\n", n / hz
+		}'
 }
 
 cmd_deb() {
@@ -681,16 +684,22 @@ cmd_deb() {
 	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
 	pkgver=$(source_version)+dmabuf1
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
-	local start=$SECONDS cpu0 cpu1
-	cpu_now cpu0
+	local start=$SECONDS cpu0 cpu1 sampler
+	cpu0=$(tree_cpu $$)
 	# A build stopped and started again goes on where it stopped: each run's
 	# time is logged, so that the time of the whole build is their sum. The
 	# CPU time beside it depends less on what else the machine runs, and
 	# says roughly how long the build takes on a machine with more CPUs.
 	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs on $(nproc) CPUs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
+	# Every 5 s, the CPU time so far, for a run that is stopped.
+	( while :; do tree_cpu $$ > "$out/.cpu.new" && mv "$out/.cpu.new" "$out/.cpu"; sleep 5; done ) &
+	sampler=$!
 	deb_stopped() {
-		cpu_now cpu1
+		kill "$sampler" 2>/dev/null
+		cpu1=$(tree_cpu $$)
+		[ -s "$out/.cpu" ] && [ "$(cat "$out/.cpu")" -gt "$cpu1" ] && cpu1=$(cat "$out/.cpu")
 		echo "$(date -Is) stopped after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
+		rm -f "$out/.cpu" "$out/.cpu.new"
 		exit "$1"
 	}
 	trap 'deb_stopped 129' HUP
@@ -703,13 +712,17 @@ cmd_deb() {
 		KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg \
 		> "$out/build.log" 2>&1 ||
 		{
-			cpu_now cpu1
+			kill "$sampler" 2>/dev/null
+			cpu1=$(tree_cpu $$)
 			echo "$(date -Is) failed after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
 			tail -n 30 "$out/build.log"
 			die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"
 		}
 	trap - HUP INT TERM
-	cpu_now cpu1
+	kill "$sampler" 2>/dev/null
+	wait "$sampler" 2>/dev/null
+	rm -f "$out/.cpu" "$out/.cpu.new"
+	cpu1=$(tree_cpu $$)
 	echo "$(date -Is) built in $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
 	# bindeb-pkg writes the packages next to the build dir. Its linux-libc-dev
 	# (the uAPI headers, at our version, above every Debian update of the
