@@ -692,6 +692,7 @@ cmd_deb() {
 	# says roughly how long the build takes on a machine with more CPUs.
 	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs on $(nproc) CPUs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
 	# Every 5 s, the CPU time so far, for a run that is stopped.
+	rm -f "$out/.cpu" "$out/.cpu.new"
 	( while :; do tree_cpu $$ > "$out/.cpu.new" && mv "$out/.cpu.new" "$out/.cpu"; sleep 5; done ) &
 	sampler=$!
 	deb_stopped() {
@@ -713,6 +714,7 @@ cmd_deb() {
 		> "$out/build.log" 2>&1 ||
 		{
 			kill "$sampler" 2>/dev/null
+			rm -f "$out/.cpu" "$out/.cpu.new"
 			cpu1=$(tree_cpu $$)
 			echo "$(date -Is) failed after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
 			tail -n 30 "$out/build.log"
