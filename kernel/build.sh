@@ -656,7 +656,8 @@ cmd_deb_config() {
 # signal to its process group loses the part of its tree whose parent died
 # first (dpkg-buildpackage does not wait for its make): cmd_deb samples it.
 tree_cpu() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
+	# cat fails when a process ends between the glob and its read.
+	{ cat /proc/[0-9]*/stat 2>/dev/null || :; } | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
 		{ pid = $1; sub(/^.*\) /, ""); ppid[pid] = $2; t[pid] = $12 + $13 + $14 + $15 }
 		END {
 			for (pid in t) {
@@ -684,28 +685,37 @@ cmd_deb() {
 	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
 	pkgver=$(source_version)+dmabuf1
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
-	local start=$SECONDS cpu0 cpu1 sampler
+	local start=$SECONDS cpu0 cpu1 sampler=
 	cpu0=$(tree_cpu $$)
 	# A build stopped and started again goes on where it stopped: each run's
 	# time is logged, so that the time of the whole build is their sum. The
 	# CPU time beside it depends less on what else the machine runs, and
 	# says roughly how long the build takes on a machine with more CPUs.
 	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs on $(nproc) CPUs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
-	# Every 5 s, the CPU time so far, for a run that is stopped.
-	rm -f "$out/.cpu" "$out/.cpu.new"
-	( while :; do tree_cpu $$ > "$out/.cpu.new" && mv "$out/.cpu.new" "$out/.cpu"; sleep 5; done ) &
-	sampler=$!
-	deb_stopped() {
-		kill "$sampler" 2>/dev/null
-		cpu1=$(tree_cpu $$)
-		[ -s "$out/.cpu" ] && [ "$(cat "$out/.cpu")" -gt "$cpu1" ] && cpu1=$(cat "$out/.cpu")
-		echo "$(date -Is) stopped after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
-		rm -f "$out/.cpu" "$out/.cpu.new"
-		exit "$1"
+	sampler_stop() {
+		[ -n "$sampler" ] && { kill "$sampler" 2>/dev/null || :; }
+		sampler=
 	}
-	trap 'deb_stopped 129' HUP
-	trap 'deb_stopped 130' INT
-	trap 'deb_stopped 143' TERM
+	deb_end() {	# deb_end WHAT: logs how the run ended
+		sampler_stop
+		cpu1=$(tree_cpu $$)
+		if [ -s "$out/.cpu" ] && [ "$(cat "$out/.cpu")" -gt "$cpu1" ]; then
+			cpu1=$(cat "$out/.cpu")
+		fi
+		rm -f "$out/.cpu" "$out/.cpu.new"
+		echo "$(date -Is) $1 $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
+	}
+	trap 'deb_end "stopped after"; exit 129' HUP
+	trap 'deb_end "stopped after"; exit 130' INT
+	trap 'deb_end "stopped after"; exit 143' TERM
+	# Every 5 s, the CPU time so far, for a run that is stopped; it ends
+	# with the script, whatever ends that.
+	rm -f "$out/.cpu" "$out/.cpu.new"
+	( while kill -0 $$ 2>/dev/null; do
+		tree_cpu $$ > "$out/.cpu.new" && mv "$out/.cpu.new" "$out/.cpu"
+		sleep 5
+	done ) < /dev/null > /dev/null 2>&1 &
+	sampler=$!
 	# No -dbg package (gigabytes of unstripped modules) unless KERNEL_DEB_DBG=1.
 	local profiles=pkg.linux-dmabuf.nokerneldbg
 	[ "${KERNEL_DEB_DBG:-0}" = 1 ] && profiles=
@@ -713,19 +723,13 @@ cmd_deb() {
 		KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg \
 		> "$out/build.log" 2>&1 ||
 		{
-			kill "$sampler" 2>/dev/null
-			rm -f "$out/.cpu" "$out/.cpu.new"
-			cpu1=$(tree_cpu $$)
-			echo "$(date -Is) failed after $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
+			trap - HUP INT TERM
+			deb_end "failed after"
 			tail -n 30 "$out/build.log"
 			die "bindeb-pkg failed (log: ${out#"$top"/}/build.log)"
 		}
 	trap - HUP INT TERM
-	kill "$sampler" 2>/dev/null
-	wait "$sampler" 2>/dev/null
-	rm -f "$out/.cpu" "$out/.cpu.new"
-	cpu1=$(tree_cpu $$)
-	echo "$(date -Is) built in $((SECONDS - start)) s (CPU $((cpu1 - cpu0)) s)" >> "$out/build-times.log"
+	deb_end "built in"
 	# bindeb-pkg writes the packages next to the build dir. Its linux-libc-dev
 	# (the uAPI headers, at our version, above every Debian update of the
 	# package glibc's headers come from) is not for installing: removed.
