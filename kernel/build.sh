@@ -692,12 +692,9 @@ cmd_deb() {
 	# CPU time beside it depends less on what else the machine runs, and
 	# says roughly how long the build takes on a machine with more CPUs.
 	echo "$(date -Is) start (${KERNEL_DEB_MODULES:+localmodconfig, }-j$jobs on $(nproc) CPUs${CCACHE_DISABLE:+, no ccache})" >> "$out/build-times.log"
-	sampler_stop() {
+	deb_end() {	# deb_end WHAT: logs how the run ended
 		[ -n "$sampler" ] && { kill "$sampler" 2>/dev/null || :; }
 		sampler=
-	}
-	deb_end() {	# deb_end WHAT: logs how the run ended
-		sampler_stop
 		cpu1=$(tree_cpu $$)
 		if [ -s "$out/.cpu" ] && [ "$(cat "$out/.cpu")" -gt "$cpu1" ]; then
 			cpu1=$(cat "$out/.cpu")

@@ -43,6 +43,17 @@ run_test() {
 
 fail() { echo "$*" >&2; return 1; }
 
+# until_true SECONDS COMMAND...: poll COMMAND until it succeeds, for up to
+# SECONDS.
+until_true() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
 # expect WHAT GOT WANT
 expect() {
 	[ "$2" = "$3" ] && return 0

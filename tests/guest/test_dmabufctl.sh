@@ -158,28 +158,37 @@ t_run_own_cgroup() {
 	[ ! -e "$CGROOT/$T/shared/leaf" ] || fail "a leaf was made in /$T/shared"
 }
 
-# watching PID FILE: waits (up to 30 s) until dmabufctl watch, process PID,
-# has an inotify watch on FILE and is back in read() on its inotify fd: it
-# has then read FILE's baseline, and reports every refusal from now on.
+# watch_settled PID INO: process PID has an inotify watch on the inode INO
+# (hex) and is back in read() on its inotify fd, or has exited.
 # (/proc/PID/syscall's first field is the syscall's number: read() is 0 on
 # x86_64, the only architecture the VM runs.)
-watching() {
-	local pid=$1 ino fd i
-	ino=$(stat -c %i "$2") || return 1
-	ino=$(printf '%x' "$ino")
-	for i in $(seq 300); do
-		[ -d /proc/"$pid" ] || { fail "dmabufctl watch (pid $pid) exited before watching $2"; return 1; }
-		for fd in /proc/"$pid"/fd/*; do
-			[ "$(readlink "$fd")" = anon_inode:inotify ] || continue
-			fd=${fd##*/}
-			grep -q " ino:$ino " /proc/"$pid"/fdinfo/"$fd" 2>/dev/null &&
-				[ "$(cut -d' ' -f1,2 /proc/"$pid"/syscall 2>/dev/null)" = "0 $(printf '0x%x' "$fd")" ] &&
-				return 0
-		done
-		sleep 0.1
+watch_settled() {
+	local fd
+	[ -d /proc/"$1" ] || return 0
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd")" = anon_inode:inotify ] || continue
+		fd=${fd##*/}
+		grep -q " ino:$2 " /proc/"$1"/fdinfo/"$fd" 2>/dev/null &&
+			[ "$(cut -d' ' -f1,2 /proc/"$1"/syscall 2>/dev/null)" = "0 $(printf '0x%x' "$fd")" ] &&
+			return 0
 	done
-	fail "dmabufctl watch (pid $pid) is not watching $2 after 30 s"
+	return 1
 }
+
+# watching PID FILE: waits (up to 30 s) until dmabufctl watch, process PID,
+# watches FILE and waits for its events: it has then read FILE's baseline,
+# and reports every refusal from now on.
+watching() {
+	local ino
+	ino=$(stat -c %i "$2") || return 1
+	until_true 30 watch_settled "$1" "$(printf '%x' "$ino")" ||
+		fail "dmabufctl watch (pid $1) is not watching $2 after 30 s" || return 1
+	[ -d /proc/"$1" ] || fail "dmabufctl watch (pid $1) exited before watching $2"
+}
+
+# first_round FILE PID: top (PID) has printed its first JSON round to FILE,
+# or has exited.
+first_round() { grep -q '"version"' "$1" || ! kill -0 "$2" 2>/dev/null; }
 
 t_watch() {
 	mkcg $T && mkcg $T/w || return 1
@@ -244,13 +253,9 @@ t_top() {
 	# the first is out, and must be done well before the second.
 	local e; e=$(mktemp)
 	"$CTL" -j top -n 2 -d 10 > "$j" 2> "$e" &
-	local tpid=$! i
+	local tpid=$!
 	test_pids+=($tpid)
-	for i in $(seq 300); do
-		grep -q '"version"' "$j" && break
-		kill -0 $tpid 2>/dev/null || break
-		sleep 0.1
-	done
+	until_true 30 first_round "$j" $tpid
 	grep -q '"version"' "$j" || fail "no first round from top in 30 s: $(cat "$j" "$e")" || { rm -f "$j" "$e"; return 1; }
 	pin "$CGROOT/$T/lim" -z 4M -n 3 -k
 	kill -0 $tpid 2>/dev/null ||

@@ -509,6 +509,8 @@ t_dmabufctl_owned() {
 
 # `run` without --parent: COMMAND in a transient scope (delegated), our
 # cgroup inside it with the limit; the caller does not move; exit statuses.
+no_run_scopes() { [ -z "$(find "$CGROOT/system.slice" -maxdepth 2 -name 'dmabufctl-run.*')" ]; }
+
 t_dmabufctl_run() {
 	local before after cg
 	[ -x "$CTL" ] || { fail "no $CTL (make -C tools/dmabufctl)"; return 1; }
@@ -534,12 +536,7 @@ t_dmabufctl_run() {
 	ctl 125 run --parent system.slice -- true || return 1
 	[[ $cerr == *"systemd-run --scope -p Delegate=yes"* ]] || fail "the fix is not named: $cerr" || return 1
 	# the scopes are gone (--collect): systemd removes them as it gets to it
-	local i
-	for i in $(seq 100); do
-		[ -z "$(find "$CGROOT/system.slice" -maxdepth 2 -name 'dmabufctl-run.*')" ] && break
-		sleep 0.1
-	done
-	[ -z "$(find "$CGROOT/system.slice" -maxdepth 2 -name 'dmabufctl-run.*')" ] ||
+	until_true 10 no_run_scopes ||
 		fail "left behind: $(find "$CGROOT/system.slice" -maxdepth 2 -name 'dmabufctl-run.*')"
 }
 

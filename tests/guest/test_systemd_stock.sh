@@ -34,17 +34,6 @@ prop() { "$SYSTEMCTL" show -p "$1" --value "${2:-$UNIT}"; }
 # expect_prop PROPERTY WANT [UNIT]
 expect_prop() { expect "${3:-$UNIT} $1" "$(prop "$1" "${3:-$UNIT}")" "$2"; }
 
-# until_true SECONDS COMMAND...: poll COMMAND until it succeeds, for up to
-# SECONDS.
-until_true() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
-
 enabled_in() { grep -qw dmabuf "$1/cgroup.subtree_control"; }
 is_inactive() { case $(prop ActiveState) in inactive|failed) return 0 ;; esac; return 1; }
 
