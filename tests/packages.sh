@@ -10,9 +10,12 @@
 # 2. The kernel package (kernel/build.sh deb), PKG_KVERS (default 7.3; empty: none):
 #    Debian's amd64 config plus the controller, reduced by localmodconfig to
 #    the modules the test VM loads (tests/vm/kernel-deb.modules) to fit CI's
-#    time; its package metadata and config; its vmlinuz booted in the VM with
-#    its own modules (tests/vm/run --modules) through the core guest tests;
-#    KERNEL_DEB_CONFIG taken, and refused when an option cannot stick.
+#    time; its package metadata and config; installed with apt into clean
+#    Debian 12 and 13 chroots with initramfs-tools and install.md's Secure
+#    Boot signing hook (the initramfs made, the image signed), then removed;
+#    its vmlinuz booted in the VM with its own modules (tests/vm/run
+#    --modules) through the core guest tests; KERNEL_DEB_CONFIG taken, and
+#    refused when an option cannot stick.
 # The held patched systemd (apt preferences) is tested by systemd/build.sh
 # test, and limits across reboots under stock systemd by the systemd-stock
 # boot of make check. Logs: build/check-packages/.
@@ -53,11 +56,11 @@ umount_root() {
 }
 trap umount_root EXIT
 
-# chroot_test SUITE NAME: the package installed with apt into a clean chroot
-# of SUITE (debootstrap --variant=minbase from apt's mirror once, cached as a
-# tarball in build/, unpacked anew), and used there.
-chroot_test() {
-	local suite=$1 name=$2 base=$top/build/chroot-$1-minbase.tar added v expected msg rc
+# chroot_open SUITE: a clean chroot of SUITE in $root, mounted
+# (debootstrap --variant=minbase from apt's mirror once, cached as a tarball
+# in build/, unpacked anew). Fails when there is no such tarball.
+chroot_open() {
+	local suite=$1 base=$top/build/chroot-$1-minbase.tar
 	if [ ! -f "$base" ]; then
 		dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' ||
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap > /dev/null
@@ -69,17 +72,25 @@ chroot_test() {
 		fi
 		rm -rf "$out/bootstrap"
 	fi
-	if [ ! -f "$base" ] || [ -z "$deb" ]; then
-		result fail "dmabufctl package, $name: no clean chroot (debootstrap $suite from $mirror: build/check-packages/debootstrap-$suite.log) or no package"
-		return
-	fi
+	[ -f "$base" ] || return 1
 	rm -rf "$root"
-	mkdir -p "$root" && tar -C "$root" -xf "$base"
+	mkdir -p "$root" && tar -C "$root" -xf "$base" || return 1
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
 	# The host's apt proxy settings, if any, so that the chroot reaches the mirror.
 	cp /etc/apt/apt.conf.d/*proxy* "$root/etc/apt/apt.conf.d/" 2>/dev/null
 	mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount -t sysfs sys "$root/sys" &&
 		mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
+}
+
+# chroot_test SUITE NAME: the dmabufctl package installed with apt into a
+# clean chroot of SUITE, and used there.
+chroot_test() {
+	local suite=$1 name=$2 added v expected msg rc
+	if [ -z "$deb" ] || ! chroot_open "$suite"; then
+		result fail "dmabufctl package, $name: no clean chroot (debootstrap $suite from $mirror: build/check-packages/debootstrap-$suite.log) or no package"
+		umount_root
+		return
+	fi
 	cp "$deb" "$root/tmp/"
 	in_root dpkg-query -W -f='${Package}\n' | sort > "$out/before-$suite.txt"
 	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/dmabufctl_*.deb' \
@@ -130,6 +141,63 @@ chroot_test() {
 		result ok "the package's units are where $name's systemd finds them: $(tr '\n' ' ' < "$out/units-$suite.txt")"
 	else
 		result fail "the package's units in the $name chroot: $(tr '\n' ' ' < "$out/units-$suite.txt")"
+	fi
+	umount_root
+}
+
+# kernel_chroot KVER SUITE NAME IMAGE REL: the kernel package installed with
+# apt into a clean chroot of SUITE that has what a Debian host has for it
+# (initramfs-tools) and install.md's Secure Boot signing hook (step 3,
+# taken from the page itself); its hooks make the initramfs and sign the
+# image with the MOK key; then removed as install.md says (step 5).
+kernel_chroot() {
+	local kver=$1 suite=$2 name=$3 image=$4 rel=$5 hook list log=$out/kernel-chroot-$1-$2.log t="[$1, $3 chroot]"
+	if ! chroot_open "$suite"; then
+		result fail "$t no clean chroot (debootstrap $suite: build/check-packages/debootstrap-$suite.log)"
+		umount_root
+		return
+	fi
+	hook=$(sed -n "/^  # cat > \/etc\/kernel\/postinst.d\/zz-sign-dmabuf <<'EOF'\$/,/^  EOF\$/p" \
+		"$top/Documentation/install.md" | sed '1d;$d;s/^  //')
+	mkdir -p "$root/etc/kernel/postinst.d"
+	printf '%s\n' "$hook" > "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
+	chmod 755 "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
+	cp "$image" "$root/tmp/"
+	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq initramfs-tools sbsigntool openssl &&
+		openssl req -new -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=dmabuf kernel signing/" \
+			-keyout /root/mok.key -out /root/mok.pem 2>&1 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/linux-image-*.deb' > "$log" 2>&1; then
+		result ok "$t apt installs linux-image-$rel ($(grep -c . <<< "$hook")-line signing hook from install.md)"
+	else
+		tail -n 20 "$log"
+		result fail "$t apt-get install of linux-image-$rel (log: ${log#"$top"/})"
+		umount_root
+		return
+	fi
+	# (Captured, not piped into grep -q: pipefail would see lsinitramfs's SIGPIPE.)
+	list=$(in_root lsinitramfs "/boot/initrd.img-$rel" 2>> "$log")
+	if grep -qE "^(usr/)?lib/modules/$rel/modules.dep\$" <<< "$list" &&
+		grep -qE "^(usr/)?lib/modules/$rel/kernel/.*\.ko" <<< "$list"; then
+		result ok "$t the initramfs hook made /boot/initrd.img-$rel, with the package's modules ($(grep -cE '\.ko' <<< "$list") of them)"
+	else
+		result fail "$t no /boot/initrd.img-$rel with lib/modules/$rel in it: $(ls "$root/boot")"
+	fi
+	if in_root sbverify --cert /root/mok.pem "/boot/vmlinuz-$rel" >> "$log" 2>&1; then
+		result ok "$t the hook signed /boot/vmlinuz-$rel with the MOK key (sbverify)"
+	else
+		result fail "$t /boot/vmlinuz-$rel not signed with the MOK key: $(tail -n 2 "$log" | tr '\n' ' ')"
+	fi
+	if grep -qE "^..5.* /boot/vmlinuz-$rel\$" <<< "$(in_root dpkg --verify "linux-image-$rel" 2>&1)"; then
+		result ok "$t dpkg --verify lists the signed image as changed (install.md says so)"
+	else
+		result fail "$t dpkg --verify does not list /boot/vmlinuz-$rel"
+	fi
+	if in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get remove -y linux-image-$rel" >> "$log" 2>&1 &&
+		[ ! -e "$root/boot/vmlinuz-$rel" ] && [ ! -e "$root/boot/initrd.img-$rel" ] &&
+		[ -z "$(find "$root/lib/modules/$rel" -name '*.ko*' 2>/dev/null)" ]; then
+		result ok "$t apt remove takes the image, its initramfs and its modules away"
+	else
+		result fail "$t after apt remove: $(ls "$root/boot") $(find "$root/lib/modules/$rel" -name '*.ko*' 2>/dev/null | head -n 3)"
 	fi
 	umount_root
 }
@@ -197,6 +265,9 @@ for kver in ${PKG_KVERS-7.3}; do
 	else
 		result fail "[$kver] the package has no modules.dep: modprobe would find no module"
 	fi
+	# What a host does with it: Debian 12 and, the same package, Debian 13.
+	kernel_chroot "$kver" bookworm "Debian 12" "$image" "$rel"
+	kernel_chroot "$kver" trixie "Debian 13" "$image" "$rel"
 	vm_run "package-$kver" "$kver" module.sig_enforce=1 "$top/tests/guest/run-all package" \
 		--kernel "$pkgroot/boot/vmlinuz-$rel" --modules "$pkgroot/lib/modules" --timeout 1800
 	vm_report "package-$kver"
