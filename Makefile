@@ -19,8 +19,9 @@
 #   make kernel-deb     installable kernel packages, Debian's config + the controller, for
 #                       KVERS (build/kernel-deb/KVER/*.deb; hours: the whole distribution config);
 #                       KERNEL_DEB_CONFIG="CGROUP_DMEM=y ..." adds options to Debian's
-#   make check-packages the packages tested: dmabufctl in a clean chroot, a kernel package
-#                       (localmodconfig) booted in the VM with its own modules
+#   make check-packages the packages tested: installed into clean Debian 12 and 13 chroots
+#                       (dmabufctl; a kernel package, localmodconfig, with its hooks), the
+#                       kernel booted in the VM with its own modules
 #
 # Everything generated goes to build/ (ignored by git).
 

@@ -23,7 +23,9 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/check-packages
-rm -rf "$out"
+# (--one-file-system: a run killed before its cleanup may have left a chroot's
+# /dev mounted.)
+rm -rf --one-file-system "$out"
 mkdir -p "$out"
 . "$top/tests/tap.sh"
 
@@ -73,12 +75,15 @@ chroot_open() {
 		rm -rf "$out/bootstrap"
 	fi
 	[ -f "$base" ] || return 1
-	rm -rf "$root"
+	rm -rf --one-file-system "$root"
 	mkdir -p "$root" && tar -C "$root" -xf "$base" || return 1
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
 	# The host's apt proxy settings, if any, so that the chroot reaches the mirror.
 	cp /etc/apt/apt.conf.d/*proxy* "$root/etc/apt/apt.conf.d/" 2>/dev/null
-	mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount -t sysfs sys "$root/sys" &&
+	# /dev a slave: the umount -l of umount_root must not reach the host's
+	# /dev/pts, /dev/shm and /dev/mqueue where /dev is shared (systemd's default).
+	mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev" &&
+		mount -t sysfs sys "$root/sys" &&
 		mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
 }
 
@@ -145,29 +150,69 @@ chroot_test() {
 	umount_root
 }
 
+# doc_hook: the signing hook of install.md step 3, the body of its one
+# `cat > /etc/kernel/postinst.d/zz-sign-dmabuf <<'EOF'` block; fails unless
+# there is exactly one such block, closed.
+doc_hook() {
+	awk '
+		/^  # cat > \/etc\/kernel\/postinst.d\/zz-sign-dmabuf <<.EOF.$/ { n++; inside = 1; next }
+		inside && /^  EOF$/ { inside = 0; closed++; next }
+		inside { sub(/^  /, ""); print }
+		END { exit !(n == 1 && closed == 1) }
+	' "$top/Documentation/install.md"
+}
+
+# doc_key: the openssl commands of install.md step 3 that make the MOK key
+# (a "# " prompt, "\" continuations joined).
+doc_key() {
+	awk '
+		/^- \*\*Sign it with your own key/ { want = 1; next }
+		want && /^  ```$/ { if (inside) exit; inside = 1; next }
+		inside && /^  # openssl / {
+			cmd = substr($0, 5)
+			while (cmd ~ /\\$/ && (getline line) > 0) {
+				sub(/\\$/, "", cmd); sub(/^ +/, " ", line); cmd = cmd line
+			}
+			print cmd
+		}
+	' "$top/Documentation/install.md"
+}
+
 # kernel_chroot KVER SUITE NAME IMAGE REL: the kernel package installed with
 # apt into a clean chroot of SUITE that has what a Debian host has for it
-# (initramfs-tools) and install.md's Secure Boot signing hook (step 3,
-# taken from the page itself); its hooks make the initramfs and sign the
-# image with the MOK key; then removed as install.md says (step 5).
+# (initramfs-tools) and install.md's Secure Boot key and signing hook (step
+# 3, taken from the page itself); its hooks make the initramfs and sign the
+# image once, also when run again; then removed as install.md says (step 5).
+# The signed image is kept as $out/vmlinuz-KVER-SUITE-signed.
 kernel_chroot() {
-	local kver=$1 suite=$2 name=$3 image=$4 rel=$5 hook list log=$out/kernel-chroot-$1-$2.log t="[$1, $3 chroot]"
+	local kver=$1 suite=$2 name=$3 image=$4 rel=$5 hook key list again log=$out/kernel-chroot-$1-$2.log t="[$1, $3 chroot]"
+	if ! hook=$(doc_hook) || [ "$(head -n1 <<< "$hook")" != "#!/bin/sh" ] || ! grep -q sbsign <<< "$hook"; then
+		result fail "$t install.md step 3: no single zz-sign-dmabuf hook block (#!/bin/sh ... sbsign ... EOF)"
+		return
+	fi
+	key=$(doc_key)
+	if [ "$(grep -c '^openssl ' <<< "$key")" -lt 2 ]; then
+		result fail "$t install.md step 3: no openssl commands for the MOK key: '$key'"
+		return
+	fi
 	if ! chroot_open "$suite"; then
-		result fail "$t no clean chroot (debootstrap $suite: build/check-packages/debootstrap-$suite.log)"
+		result fail "$t no clean chroot of $suite (build/check-packages/debootstrap-$suite.log, or tar or mount failed)"
 		umount_root
 		return
 	fi
-	hook=$(sed -n "/^  # cat > \/etc\/kernel\/postinst.d\/zz-sign-dmabuf <<'EOF'\$/,/^  EOF\$/p" \
-		"$top/Documentation/install.md" | sed '1d;$d;s/^  //')
+	if ! in_root sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq initramfs-tools sbsigntool openssl && set -e && $(tr '\n' ';' <<< "$key")" \
+		> "$log" 2>&1; then
+		tail -n 20 "$log"
+		result fail "$t initramfs-tools, sbsigntool or the MOK key of install.md (log: ${log#"$top"/})"
+		umount_root
+		return
+	fi
 	mkdir -p "$root/etc/kernel/postinst.d"
 	printf '%s\n' "$hook" > "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
 	chmod 755 "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
 	cp "$image" "$root/tmp/"
-	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq initramfs-tools sbsigntool openssl &&
-		openssl req -new -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=dmabuf kernel signing/" \
-			-keyout /root/mok.key -out /root/mok.pem 2>&1 &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/linux-image-*.deb' > "$log" 2>&1; then
-		result ok "$t apt installs linux-image-$rel ($(grep -c . <<< "$hook")-line signing hook from install.md)"
+	if in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/linux-image-*.deb' >> "$log" 2>&1; then
+		result ok "$t apt installs linux-image-$rel, with the key and the $(grep -c . <<< "$hook")-line signing hook of install.md"
 	else
 		tail -n 20 "$log"
 		result fail "$t apt-get install of linux-image-$rel (log: ${log#"$top"/})"
@@ -178,12 +223,13 @@ kernel_chroot() {
 	list=$(in_root lsinitramfs "/boot/initrd.img-$rel" 2>> "$log")
 	if grep -qE "^(usr/)?lib/modules/$rel/modules.dep\$" <<< "$list" &&
 		grep -qE "^(usr/)?lib/modules/$rel/kernel/.*\.ko" <<< "$list"; then
-		result ok "$t the initramfs hook made /boot/initrd.img-$rel, with the package's modules ($(grep -cE '\.ko' <<< "$list") of them)"
+		result ok "$t the initramfs hook made /boot/initrd.img-$rel: its modules.dep and $(grep -cE '\.ko' <<< "$list") of its modules"
 	else
 		result fail "$t no /boot/initrd.img-$rel with lib/modules/$rel in it: $(ls "$root/boot")"
 	fi
 	if in_root sbverify --cert /root/mok.pem "/boot/vmlinuz-$rel" >> "$log" 2>&1; then
 		result ok "$t the hook signed /boot/vmlinuz-$rel with the MOK key (sbverify)"
+		cp "$root/boot/vmlinuz-$rel" "$out/vmlinuz-$kver-$suite-signed"
 	else
 		result fail "$t /boot/vmlinuz-$rel not signed with the MOK key: $(tail -n 2 "$log" | tr '\n' ' ')"
 	fi
@@ -192,6 +238,18 @@ kernel_chroot() {
 	else
 		result fail "$t dpkg --verify does not list /boot/vmlinuz-$rel"
 	fi
+	# The hooks run again on an installed image (dpkg-reconfigure, or
+	# dpkg --configure -a after a later hook failed), and on a reinstall
+	# (a new unsigned image): one signature each time.
+	for again in "dpkg-reconfigure linux-image-$rel" "apt-get install -y --reinstall /tmp/${image##*/}"; do
+		if in_root sh -c "DEBIAN_FRONTEND=noninteractive $again" >> "$log" 2>&1 &&
+			[ "$(in_root sbverify --list "/boot/vmlinuz-$rel" 2>> "$log" | grep -c '^signature [0-9]')" = 1 ] &&
+			in_root sbverify --cert /root/mok.pem "/boot/vmlinuz-$rel" >> "$log" 2>&1; then
+			result ok "$t after ${again%% /*}: one signature, the MOK key's"
+		else
+			result fail "$t after ${again%% /*}: $(in_root sbverify --list "/boot/vmlinuz-$rel" 2>&1 | grep -c '^signature [0-9]') signatures, or not the MOK key's (log: ${log#"$top"/})"
+		fi
+	done
 	if in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get remove -y linux-image-$rel" >> "$log" 2>&1 &&
 		[ ! -e "$root/boot/vmlinuz-$rel" ] && [ ! -e "$root/boot/initrd.img-$rel" ] &&
 		[ -z "$(find "$root/lib/modules/$rel" -name '*.ko*' 2>/dev/null)" ]; then
@@ -268,8 +326,13 @@ for kver in ${PKG_KVERS-7.3}; do
 	# What a host does with it: Debian 12 and, the same package, Debian 13.
 	kernel_chroot "$kver" bookworm "Debian 12" "$image" "$rel"
 	kernel_chroot "$kver" trixie "Debian 13" "$image" "$rel"
+	# The image as the Debian 12 chroot's hook signed it, if it did (else
+	# the package's, and the signing has failed above).
+	vmlinuz=$out/vmlinuz-$kver-bookworm-signed
+	[ -f "$vmlinuz" ] || vmlinuz=$pkgroot/boot/vmlinuz-$rel
+	echo "# booting $vmlinuz"
 	vm_run "package-$kver" "$kver" module.sig_enforce=1 "$top/tests/guest/run-all package" \
-		--kernel "$pkgroot/boot/vmlinuz-$rel" --modules "$pkgroot/lib/modules" --timeout 1800
+		--kernel "$vmlinuz" --modules "$pkgroot/lib/modules" --timeout 1800
 	vm_report "package-$kver"
 	# KERNEL_DEB_CONFIG: an option that cannot stick stops the build before
 	# it starts, naming it; one that can is in the package's config.
