@@ -183,7 +183,9 @@ doc_key() {
 # (initramfs-tools) and install.md's Secure Boot key and signing hook (step
 # 3, taken from the page itself); its hooks make the initramfs and sign the
 # image once, also when run again; then removed as install.md says (step 5).
-# The signed image is kept as $out/vmlinuz-KVER-SUITE-signed.
+# For the VM boot, the initramfs can mount the VM's root (boot=9p:
+# tests/vm/initramfs-9p); the signed image and the initramfs are kept as
+# $out/vmlinuz-KVER-SUITE-signed and $out/initrd-KVER-SUITE.
 kernel_chroot() {
 	local kver=$1 suite=$2 name=$3 image=$4 rel=$5 hook key list again log=$out/kernel-chroot-$1-$2.log t="[$1, $3 chroot]"
 	if ! hook=$(doc_hook) || [ "$(head -n1 <<< "$hook")" != "#!/bin/sh" ] || ! grep -q sbsign <<< "$hook"; then
@@ -207,6 +209,8 @@ kernel_chroot() {
 		umount_root
 		return
 	fi
+	cp "$top/tests/vm/initramfs-9p" "$root/etc/initramfs-tools/scripts/9p"
+	printf '%s\n' 9pnet_virtio 9p overlay >> "$root/etc/initramfs-tools/modules"
 	mkdir -p "$root/etc/kernel/postinst.d"
 	printf '%s\n' "$hook" > "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
 	chmod 755 "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
@@ -224,6 +228,7 @@ kernel_chroot() {
 	if grep -qE "^(usr/)?lib/modules/$rel/modules.dep\$" <<< "$list" &&
 		grep -qE "^(usr/)?lib/modules/$rel/kernel/.*\.ko" <<< "$list"; then
 		result ok "$t the initramfs hook made /boot/initrd.img-$rel: its modules.dep and $(grep -cE '\.ko' <<< "$list") of its modules"
+		cp "$root/boot/initrd.img-$rel" "$out/initrd-$kver-$suite"
 	else
 		result fail "$t no /boot/initrd.img-$rel with lib/modules/$rel in it: $(ls "$root/boot")"
 	fi
@@ -260,30 +265,22 @@ kernel_chroot() {
 	umount_root
 }
 
-chroot_test bookworm "Debian 12"
-# The same package (built on Debian 12) on Debian 13.
-chroot_test trixie "Debian 13"
-
-for kver in ${PKG_KVERS-7.3}; do
-	echo "== kernel package, $kver"
-	kdir=$top/build/kernel-deb/$kver-localmod
-	start=$SECONDS
-	if KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules "$top/kernel/build.sh" deb \
-		> "$out/kernel-deb-$kver.log" 2>&1; then
-		result ok "[$kver] kernel/build.sh deb (Debian's amd64 config + the controller, localmodconfig): $(( (SECONDS - start) / 60 )) min"
-	else
-		tail -n 20 "$out/kernel-deb-$kver.log"
-		result fail "[$kver] kernel/build.sh deb (log: build/check-packages/kernel-deb-$kver.log)"
-		continue
-	fi
+# package_test KVER ID DIR: the kernel package in DIR (DIR/release names
+# it): its name, version and config, its modules signed and its modules.dep;
+# installed into Debian 12 and 13 chroots (kernel_chroot); booted in the VM
+# as the Debian 12 chroot has it, with its own modules, through the core
+# guest tests. ID names it in the results: KVER for the trimmed test
+# package, KVER-full for the full one of make kernel-deb.
+package_test() {
+	local kver=$1 id=$2 kdir=$3 rel image want_ver pkgroot cfg bad unsigned nmod ko trailer vmlinuz initrd
 	rel=$(cat "$kdir/release")
 	image=$(ls "$kdir"/linux-image-"$rel"_*.deb 2>/dev/null | head -n1)
 	want_ver="$(dpkg-query -W -f='${Version}' "linux-source-$kver")+dmabuf1"
 	if [ -n "$image" ] && [ "$(dpkg-deb -f "$image" Version)" = "$want_ver" ]; then
-		result ok "[$kver] linux-image-$rel, version $want_ver: a name no Debian package has"
+		result ok "[$id] linux-image-$rel, version $want_ver: a name no Debian package has"
 	else
-		result fail "[$kver] no linux-image-$rel package at version $want_ver: $(ls "$kdir")"
-		continue
+		result fail "[$id] no linux-image-$rel package at version $want_ver: $(ls "$kdir")"
+		return
 	fi
 	pkgroot=$kdir/root
 	rm -rf "$pkgroot"
@@ -292,9 +289,9 @@ for kver in ${PKG_KVERS-7.3}; do
 	bad=$(grep -E '^CONFIG_(KASAN|PROVE_LOCKING|KUNIT|CGROUP_DMABUF_KUNIT_TEST|TEST_DMABUF_DEV|LOCALVERSION_AUTO)=' "$cfg")
 	if grep -qx CONFIG_CGROUP_DMABUF=y "$cfg" && grep -qx CONFIG_MODULE_SIG_ALL=y "$cfg" &&
 		grep -qx CONFIG_RDMA_RXE=m "$cfg" && grep -qx 'CONFIG_SYSTEM_TRUSTED_KEYS=""' "$cfg" && [ -z "$bad" ]; then
-		result ok "[$kver] the package's config: controller built in, rxe a module, modules signed, no debug or test options, no Debian certificates"
+		result ok "[$id] the package's config: controller built in, rxe a module, modules signed, no debug or test options, no Debian certificates"
 	else
-		result fail "[$kver] the package's config: $bad $(grep -E 'CONFIG_(CGROUP_DMABUF|MODULE_SIG_ALL|RDMA_RXE|SYSTEM_TRUSTED_KEYS)=' "$cfg" | tr '\n' ' ')"
+		result fail "[$id] the package's config: $bad $(grep -E 'CONFIG_(CGROUP_DMABUF|MODULE_SIG_ALL|RDMA_RXE|SYSTEM_TRUSTED_KEYS)=' "$cfg" | tr '\n' ' ')"
 	fi
 	# Every module signed with the key built into that kernel (a kernel in
 	# lockdown, as under Secure Boot, loads no other): the signature trailer
@@ -311,29 +308,61 @@ for kver in ${PKG_KVERS-7.3}; do
 		[ "$trailer" = "~Module signature appended~" ] || { unsigned=$((unsigned + 1)); echo "# unsigned: $ko"; }
 	done < <(find "$pkgroot/lib/modules/$rel" -name '*.ko*' -print0)
 	if [ "$nmod" -gt 0 ] && [ "$unsigned" = 0 ]; then
-		result ok "[$kver] all $nmod modules of the package are signed"
+		result ok "[$id] all $nmod modules of the package are signed"
 	else
-		result fail "[$kver] $unsigned of $nmod modules of the package are not signed"
+		result fail "[$id] $unsigned of $nmod modules of the package are not signed"
 	fi
 	# The package ships its modules.dep (bindeb-pkg's modules_install runs
 	# depmod; nothing on the host does it at install): the boot below loads
 	# modules through it as the package has it.
 	if [ -s "$pkgroot/lib/modules/$rel/modules.dep" ]; then
-		result ok "[$kver] the package ships modules.dep"
+		result ok "[$id] the package ships modules.dep"
 	else
-		result fail "[$kver] the package has no modules.dep: modprobe would find no module"
+		result fail "[$id] the package has no modules.dep: modprobe would find no module"
 	fi
 	# What a host does with it: Debian 12 and, the same package, Debian 13.
-	kernel_chroot "$kver" bookworm "Debian 12" "$image" "$rel"
-	kernel_chroot "$kver" trixie "Debian 13" "$image" "$rel"
-	# The image as the Debian 12 chroot's hook signed it, if it did (else
-	# the package's, and the signing has failed above).
-	vmlinuz=$out/vmlinuz-$kver-bookworm-signed
+	kernel_chroot "$id" bookworm "Debian 12" "$image" "$rel"
+	kernel_chroot "$id" trixie "Debian 13" "$image" "$rel"
+	# Booted as a Debian 12 host boots it: the image its hook signed and
+	# the initramfs its hooks made, if they did (else the package's image,
+	# without an initramfs, and the chroot's failure is above).
+	vmlinuz=$out/vmlinuz-$id-bookworm-signed initrd=$out/initrd-$id-bookworm
 	[ -f "$vmlinuz" ] || vmlinuz=$pkgroot/boot/vmlinuz-$rel
-	echo "# booting $vmlinuz"
-	vm_run "package-$kver" "$kver" module.sig_enforce=1 "$top/tests/guest/run-all package" \
-		--kernel "$vmlinuz" --modules "$pkgroot/lib/modules" --timeout 1800
-	vm_report "package-$kver"
+	[ -f "$initrd" ] || initrd=
+	echo "# booting ${vmlinuz#"$top"/}${initrd:+ with ${initrd#"$top"/}}"
+	vm_run "package-$id" "$id" module.sig_enforce=1 "$top/tests/guest/run-all package" \
+		--kernel "$vmlinuz" ${initrd:+--initrd "$initrd"} --modules "$pkgroot/lib/modules" --timeout 1800
+	vm_report "package-$id"
+}
+
+chroot_test bookworm "Debian 12"
+# The same package (built on Debian 12) on Debian 13.
+chroot_test trixie "Debian 13"
+
+for kver in ${PKG_KVERS-7.3}; do
+	echo "== kernel package, $kver"
+	kdir=$top/build/kernel-deb/$kver-localmod
+	start=$SECONDS
+	if KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules "$top/kernel/build.sh" deb \
+		> "$out/kernel-deb-$kver.log" 2>&1; then
+		result ok "[$kver] kernel/build.sh deb (Debian's amd64 config + the controller, localmodconfig): $(( (SECONDS - start) / 60 )) min"
+	else
+		tail -n 20 "$out/kernel-deb-$kver.log"
+		result fail "[$kver] kernel/build.sh deb (log: build/check-packages/kernel-deb-$kver.log)"
+		continue
+	fi
+	package_test "$kver" "$kver" "$kdir"
+	# The full package of make kernel-deb (Debian's whole config: hours
+	# to build, so not built here), tested when it has been built.
+	full=$top/build/kernel-deb/$kver
+	fullimage=$( [ -f "$full/release" ] && ls "$full"/linux-image-"$(cat "$full/release")"_*.deb 2>/dev/null | head -n1)
+	if [ -n "$fullimage" ]; then
+		echo "== the full kernel package of make kernel-deb, $kver (built $(date -r "$fullimage" '+%F %R'))"
+		package_test "$kver" "$kver-full" "$full"
+	else
+		result skip "[$kver-full] the full package (make kernel-deb KVER=$kver, hours): not built, so not tested"
+	fi
+
 	# KERNEL_DEB_CONFIG: an option that cannot stick stops the build before
 	# it starts, naming it; one that can is in the package's config.
 	msg=$(KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules KERNEL_DEB_CONFIG="NO_SUCH_OPTION=y" \
