@@ -21,7 +21,8 @@
 #                       KERNEL_DEB_CONFIG="CGROUP_DMEM=y ..." adds options to Debian's
 #   make check-packages the packages tested: installed into clean Debian 12 and 13 chroots
 #                       (dmabufctl; a kernel package, localmodconfig, with its hooks), the
-#                       kernel booted in the VM with its own modules
+#                       kernel booted in the VM signed, with its initramfs and modules; the
+#                       full package of make kernel-deb too, when it has been built
 #
 # Everything generated goes to build/ (ignored by git).
 

@@ -12,6 +12,8 @@
 #   kernel/build.sh uml        the UML kernel of the KUnit suites that run on UML (TTM's)
 #   kernel/build.sh squash     squash fixup! commits without touching the tree's files
 #   kernel/build.sh deb        Debian packages with Debian's config + the controller (build/kernel-deb/$KVER)
+#   kernel/build.sh series-id  the series' id (Debian's source version and the patches), which
+#                              deb records in build/kernel-deb/$KVER/built-from
 #
 # KVER=7.3 (the default) is the mainline series, kernel/patches, on Debian's
 # linux-source-7.3 (trixie-backports). KVER=6.12 is the LTS backport,
@@ -578,11 +580,11 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # or a string) on top of Debian's, each checked to stick: CGROUP_DMEM=y, say.
 #
 # KERNEL_DEB_MODULES=FILE (tests only): localmodconfig to the modules FILE
-# names (lsmod's format), and the 9p root the test VM boots built in (and
-# overlayfs, for a /lib/modules where the host has none), so that the
-# package boots in the VM without an initramfs in a build that fits CI's
-# time. It builds in build/kernel-deb/$kver-localmod, never in the dir of
-# the full build.
+# names (lsmod's format), in a build that fits CI's time, with the 9p root
+# the test VM boots built in (and overlayfs, for a /lib/modules where the
+# host has none): the VM boots it with the initramfs that a chroot's hooks
+# made (tests/packages.sh), and without one if they failed. It builds in
+# build/kernel-deb/$kver-localmod, never in the dir of the full build.
 # Prepares build/kernel-deb/$kver/obj/.config (or $kver-localmod) and checks it;
 # sets flavour, out, dobj and extra (KERNEL_DEB_CONFIG's options), which the
 # caller declares.
@@ -685,7 +687,11 @@ cmd_deb() {
 	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
 	pkgver=$(source_version)+dmabuf1
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
-	local start=$SECONDS cpu0 cpu1 sampler=
+	local start=$SECONDS cpu0 cpu1 sampler='' id
+	# What the packages are built from, for tests/packages.sh to tell a
+	# package of an older series: taken now, as the tree is now.
+	id=$(series_id)
+	rm -f "$out/built-from"
 	cpu0=$(tree_cpu $$)
 	# A build stopped and started again goes on where it stopped: each run's
 	# time is logged, so that the time of the whole build is their sum. The
@@ -733,7 +739,14 @@ cmd_deb() {
 	rm -f "$out"/linux-libc-dev_*.deb
 	log "built in $(( (SECONDS - start) / 60 )) min: $(cd "$out" && ls ./*.deb | tr '\n' ' ')"
 	echo "$release" > "$out/release"
+	printf 'series %s\nKERNEL_DEB_CONFIG %s\n' "$id" "$(tr '\n' ' ' <<< "${KERNEL_DEB_CONFIG:-}")" > "$out/built-from"
 }
+
+# Read-only: no lock.
+if [ "${1:-}" = series-id ]; then
+	series_id
+	exit
+fi
 
 # One build.sh at a time per tree ('each' lets go of it once its worktree
 # is set up).
@@ -757,5 +770,5 @@ uml) cmd_uml ;;
 squash) cmd_squash ;;
 deb) cmd_deb ;;
 deb-config) cmd_deb_config ;;
-*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, maintainers, each, uml, squash, deb, deb-config" ;;
+*) die "unknown command '$1': bzimage, tree, config, export, reset, checkpatch, maintainers, each, uml, squash, deb, deb-config, series-id" ;;
 esac

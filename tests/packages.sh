@@ -12,10 +12,13 @@
 #    the modules the test VM loads (tests/vm/kernel-deb.modules) to fit CI's
 #    time; its package metadata and config; installed with apt into clean
 #    Debian 12 and 13 chroots with initramfs-tools and install.md's Secure
-#    Boot signing hook (the initramfs made, the image signed), then removed;
-#    its vmlinuz booted in the VM with its own modules (tests/vm/run
-#    --modules) through the core guest tests; KERNEL_DEB_CONFIG taken, and
-#    refused when an option cannot stick.
+#    Boot key and signing hook (the initramfs made, the image signed once),
+#    then removed; the signed image booted in the VM with that initramfs
+#    and its own modules (tests/vm/run --initrd --modules) through the core
+#    guest tests; KERNEL_DEB_CONFIG taken, and refused when an option cannot
+#    stick.
+# 3. The full package of make kernel-deb, when build/kernel-deb/KVER has one
+#    of this series: the same checks, chroots and boot (else a SKIP).
 # The held patched systemd (apt preferences) is tested by systemd/build.sh
 # test, and limits across reboots under stock systemd by the systemd-stock
 # boot of make check. Logs: build/check-packages/.
@@ -282,7 +285,8 @@ package_test() {
 		result fail "[$id] no linux-image-$rel package at version $want_ver: $(ls "$kdir")"
 		return
 	fi
-	pkgroot=$kdir/root
+	# Unpacked under $out (emptied by each run), not beside the packages.
+	pkgroot=$out/pkgroot-$id
 	rm -rf "$pkgroot"
 	dpkg-deb -x "$image" "$pkgroot"
 	cfg=$pkgroot/boot/config-$rel
@@ -329,42 +333,21 @@ package_test() {
 	vmlinuz=$out/vmlinuz-$id-bookworm-signed initrd=$out/initrd-$id-bookworm
 	[ -f "$vmlinuz" ] || vmlinuz=$pkgroot/boot/vmlinuz-$rel
 	[ -f "$initrd" ] || initrd=
+	if [ -z "$initrd" ] && ! grep -qx CONFIG_9P_FS=y "$cfg"; then
+		result fail "[$id] VM boot: not booted, with no initramfs from the Debian 12 chroot (above) and 9p a module"
+		return
+	fi
 	echo "# booting ${vmlinuz#"$top"/}${initrd:+ with ${initrd#"$top"/}}"
 	vm_run "package-$id" "$id" module.sig_enforce=1 "$top/tests/guest/run-all package" \
 		--kernel "$vmlinuz" ${initrd:+--initrd "$initrd"} --modules "$pkgroot/lib/modules" --timeout 1800
 	vm_report "package-$id"
 }
 
-chroot_test bookworm "Debian 12"
-# The same package (built on Debian 12) on Debian 13.
-chroot_test trixie "Debian 13"
-
-for kver in ${PKG_KVERS-7.3}; do
-	echo "== kernel package, $kver"
-	kdir=$top/build/kernel-deb/$kver-localmod
-	start=$SECONDS
-	if KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules "$top/kernel/build.sh" deb \
-		> "$out/kernel-deb-$kver.log" 2>&1; then
-		result ok "[$kver] kernel/build.sh deb (Debian's amd64 config + the controller, localmodconfig): $(( (SECONDS - start) / 60 )) min"
-	else
-		tail -n 20 "$out/kernel-deb-$kver.log"
-		result fail "[$kver] kernel/build.sh deb (log: build/check-packages/kernel-deb-$kver.log)"
-		continue
-	fi
-	package_test "$kver" "$kver" "$kdir"
-	# The full package of make kernel-deb (Debian's whole config: hours
-	# to build, so not built here), tested when it has been built.
-	full=$top/build/kernel-deb/$kver
-	fullimage=$( [ -f "$full/release" ] && ls "$full"/linux-image-"$(cat "$full/release")"_*.deb 2>/dev/null | head -n1)
-	if [ -n "$fullimage" ]; then
-		echo "== the full kernel package of make kernel-deb, $kver (built $(date -r "$fullimage" '+%F %R'))"
-		package_test "$kver" "$kver-full" "$full"
-	else
-		result skip "[$kver-full] the full package (make kernel-deb KVER=$kver, hours): not built, so not tested"
-	fi
-
-	# KERNEL_DEB_CONFIG: an option that cannot stick stops the build before
-	# it starts, naming it; one that can is in the package's config.
+# deb_config_test KVER DIR: KERNEL_DEB_CONFIG, on the trimmed build in DIR:
+# an option that cannot stick stops the build before it starts, naming it;
+# one that can is in the package's config.
+deb_config_test() {
+	local kver=$1 kdir=$2 msg rc
 	msg=$(KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules KERNEL_DEB_CONFIG="NO_SUCH_OPTION=y" \
 		"$top/kernel/build.sh" deb-config 2>&1); rc=$?
 	if [ $rc -ne 0 ] && grep -q "CONFIG_NO_SUCH_OPTION=y did not stick" <<< "$msg"; then
@@ -378,6 +361,39 @@ for kver in ${PKG_KVERS-7.3}; do
 		result ok "[$kver] KERNEL_DEB_CONFIG over two lines (RDMA_RXE=n) in the package's config"
 	else
 		result fail "[$kver] KERNEL_DEB_CONFIG: $(tail -n 3 "$out/deb-config-$kver.log") $(grep RDMA_RXE "$kdir/obj/.config")"
+	fi
+}
+
+chroot_test bookworm "Debian 12"
+# The same package (built on Debian 12) on Debian 13.
+chroot_test trixie "Debian 13"
+
+for kver in ${PKG_KVERS-7.3}; do
+	echo "== kernel package, $kver"
+	kdir=$top/build/kernel-deb/$kver-localmod
+	start=$SECONDS
+	if KVER=$kver KERNEL_DEB_MODULES=$top/tests/vm/kernel-deb.modules "$top/kernel/build.sh" deb \
+		> "$out/kernel-deb-$kver.log" 2>&1; then
+		result ok "[$kver] kernel/build.sh deb (Debian's amd64 config + the controller, localmodconfig): $(( (SECONDS - start) / 60 )) min"
+		package_test "$kver" "$kver" "$kdir"
+		deb_config_test "$kver" "$kdir"
+	else
+		tail -n 20 "$out/kernel-deb-$kver.log"
+		result fail "[$kver] kernel/build.sh deb (log: build/check-packages/kernel-deb-$kver.log)"
+	fi
+
+	# The full package of make kernel-deb (Debian's whole config: hours
+	# to build, so not built here), tested when it is there and of this
+	# series and source (built-from, written by kernel/build.sh deb).
+	full=$top/build/kernel-deb/$kver
+	fullimage=$( [ -f "$full/release" ] && ls "$full"/linux-image-"$(cat "$full/release")"_*.deb 2>/dev/null | head -n1)
+	if [ -z "$fullimage" ]; then
+		result skip "[$kver-full] the full package of make kernel-deb KVER=$kver (hours): none in build/kernel-deb/$kver (not built, or a build under way), so not tested"
+	elif ! grep -qx "series $(KVER=$kver "$top/kernel/build.sh" series-id)" "$full/built-from" 2>/dev/null; then
+		result skip "[$kver-full] the full package in build/kernel-deb/$kver (built $(date -r "$fullimage" '+%F %R')) is not of this series and source: make kernel-deb KVER=$kver rebuilds it"
+	else
+		echo "== the full kernel package of make kernel-deb, $kver (built $(date -r "$fullimage" '+%F %R'); $(grep '^KERNEL_DEB_CONFIG' "$full/built-from"))"
+		package_test "$kver" "$kver-full" "$full"
 	fi
 done
 
