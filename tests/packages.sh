@@ -258,6 +258,17 @@ kernel_chroot() {
 			result fail "$t after ${again%% /*}: $(in_root sbverify --list "/boot/vmlinuz-$rel" 2>&1 | grep -c '^signature [0-9]') signatures, or not the MOK key's (log: ${log#"$top"/})"
 		fi
 	done
+	# The hook failing (here: the key gone): apt fails and says so, and
+	# /boot keeps the unsigned image, with no half-written one beside it.
+	mv "$root/root/mok.key" "$root/root/mok.key.away"
+	if ! in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall /tmp/${image##*/}" >> "$log" 2>&1 &&
+		[ ! -e "$root/boot/vmlinuz-$rel.signed" ] &&
+		! grep -qE "^..5.* /boot/vmlinuz-$rel\$" <<< "$(in_root dpkg --verify "linux-image-$rel" 2>&1)"; then
+		result ok "$t the hook failing (no key): apt fails, /boot keeps the unsigned image and nothing else"
+	else
+		result fail "$t the hook failing (no key): apt's status, or /boot: $(ls "$root/boot" | tr '\n' ' ')"
+	fi
+	mv "$root/root/mok.key.away" "$root/root/mok.key"
 	if in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get remove -y linux-image-$rel" >> "$log" 2>&1 &&
 		[ ! -e "$root/boot/vmlinuz-$rel" ] && [ ! -e "$root/boot/initrd.img-$rel" ] &&
 		[ -z "$(find "$root/lib/modules/$rel" -name '*.ko*' 2>/dev/null)" ]; then
