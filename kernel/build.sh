@@ -580,10 +580,10 @@ distro_config() {	# distro_config FLAVOUR: prints the path of the config
 # or a string) on top of Debian's, each checked to stick: CGROUP_DMEM=y, say.
 #
 # KERNEL_DEB_MODULES=FILE (tests only): localmodconfig to the modules FILE
-# names (lsmod's format), in a build that fits CI's time, with the 9p root
-# the test VM boots built in (and overlayfs, for a /lib/modules where the
-# host has none): the VM boots it with the initramfs that a chroot's hooks
-# made (tests/packages.sh), and without one if they failed. It builds in
+# names (lsmod's format), in a build that fits CI's time. 9p and overlayfs
+# stay modules, as in Debian's config: the VM boots the package with the
+# initramfs that a chroot's hooks made (tests/packages.sh), which loads
+# them, as it does for the full package. It builds in
 # build/kernel-deb/$kver-localmod, never in the dir of the full build.
 # Prepares build/kernel-deb/$kver/obj/.config (or $kver-localmod) and checks it;
 # sets flavour, out, dobj and extra (KERNEL_DEB_CONFIG's options), which the
@@ -620,8 +620,7 @@ deb_config() {
 		esac
 	done
 	if [ -n "${KERNEL_DEB_MODULES:-}" ]; then
-		"${sc[@]}" --enable NETFS_SUPPORT --enable NET_9P --enable NET_9P_VIRTIO --enable 9P_FS \
-			--enable 9P_FS_POSIX_ACL --enable OVERLAY_FS --disable DEBUG_INFO_BTF --enable DEBUG_INFO_NONE \
+		"${sc[@]}" --disable DEBUG_INFO_BTF --enable DEBUG_INFO_NONE \
 			--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT
 		make -s -C "$src" O="$dobj" olddefconfig >/dev/null
 		# yes would die of SIGPIPE, which pipefail counts: a process

@@ -339,8 +339,9 @@ package_test() {
 	kernel_chroot "$id" bookworm "Debian 12" "$image" "$rel"
 	kernel_chroot "$id" trixie "Debian 13" "$image" "$rel"
 	# Booted as a Debian 12 host boots it: the image its hook signed and
-	# the initramfs its hooks made, if they did (else the package's image,
-	# without an initramfs, and the chroot's failure is above).
+	# the initramfs its hooks made, which loads 9p. Without them (the
+	# chroot's failure is above) the package's image, if its 9p is built in
+	# (KERNEL_DEB_CONFIG=9P_FS=y ...); else not booted.
 	vmlinuz=$out/vmlinuz-$id-bookworm-signed initrd=$out/initrd-$id-bookworm
 	[ -f "$vmlinuz" ] || vmlinuz=$pkgroot/boot/vmlinuz-$rel
 	[ -f "$initrd" ] || initrd=
