@@ -149,7 +149,7 @@ apply_patch() {	# apply_patch ENTRY
 			"$f" > "$src/.git/dmabuf-612.patch"
 		f=$src/.git/dmabuf-612.patch
 	fi
-	if git_ am -q --keep-cr "$f" 2> "$err"; then
+	if git_ am -q --keep-cr "$f" > "$err" 2>&1; then
 		:
 	elif git_ am --abort 2>/dev/null; [[ $p == ../* ]] && grep -q -e '^error: patch failed' -e 'does not apply' "$err"; then
 		# A mainline patch whose context moved: fuzz, as quilt does.
