@@ -167,7 +167,8 @@ apply_patch() {	# apply_patch ENTRY
 		GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' <<< "$info") \
 			git_ commit -q -F - < <(sed -n 's/^Subject: //p' <<< "$info"; echo; cat "$src/.git/dmabuf-msg")
 	else
-		cat "$err" >&2
+		# (Without git's advice to continue the am it aborted.)
+		sed -e '/^When you have resolved/,$d' -e '/^hint: /d' "$err" >&2
 		grep -q -e '^error: patch failed' -e 'does not apply' "$err" &&
 			die "$p does not apply to $(git_ log -1 --format=%s base)"
 		die "git am $p failed (git's error above)"

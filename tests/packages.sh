@@ -235,13 +235,15 @@ kernel_chroot() {
 	if grep -qE "^(usr/)?lib/modules/$rel/modules.dep\$" <<< "$list" &&
 		grep -qE "^(usr/)?lib/modules/$rel/kernel/.*\.ko" <<< "$list"; then
 		result ok "$t the initramfs hook made /boot/initrd.img-$rel: its modules.dep and $(grep -cE '\.ko' <<< "$list") of its modules"
-		cp "$root/boot/initrd.img-$rel" "$out/initrd-$kver-$suite"
+		cp "$root/boot/initrd.img-$rel" "$out/initrd-$kver-$suite" ||
+			result fail "$t copying /boot/initrd.img-$rel out of the chroot"
 	else
 		result fail "$t no /boot/initrd.img-$rel with lib/modules/$rel in it: $(ls "$root/boot")"
 	fi
 	if in_root sbverify --cert /root/mok.pem "/boot/vmlinuz-$rel" >> "$log" 2>&1; then
 		result ok "$t the hook signed /boot/vmlinuz-$rel with the MOK key (sbverify)"
-		cp "$root/boot/vmlinuz-$rel" "$out/vmlinuz-$kver-$suite-signed"
+		cp "$root/boot/vmlinuz-$rel" "$out/vmlinuz-$kver-$suite-signed" ||
+			result fail "$t copying /boot/vmlinuz-$rel out of the chroot"
 	else
 		result fail "$t /boot/vmlinuz-$rel not signed with the MOK key: $(tail -n 2 "$log" | tr '\n' ' ')"
 	fi
@@ -360,7 +362,7 @@ package_test() {
 	vmlinuz=$out/vmlinuz-$id-bookworm-signed initrd=$out/initrd-$id-bookworm
 	[ -f "$vmlinuz" ] || vmlinuz=$pkgroot/boot/vmlinuz-$rel
 	if [ ! -f "$initrd" ]; then
-		result fail "[$id] VM boot: not booted, with no initramfs from the Debian 12 chroot (above)"
+		result fail "[$id] VM boot: not booted: no initramfs from the Debian 12 chroot (its failure is above; log: ${out#"$top"/}/kernel-chroot-$id-bookworm.log)"
 		return
 	fi
 	echo "# booting ${vmlinuz#"$top"/} with ${initrd#"$top"/}"
