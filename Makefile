@@ -184,8 +184,11 @@ DMABUFCTL_VERSION = $(shell sed -n '1s/^dmabufctl (\(.*\)).*/\1/p' tools/dmabufc
 # What kernel/build.sh deb needs, and no more: a production host gets no
 # QEMU, podman or test tools (deps has them). bindeb-pkg checks its own
 # Build-Depends-Arch (scripts/package/mkdebian): 7.3's adds libdw-dev and python3.
+# Not listed there but run by the build with Debian's config: zstd
+# (CONFIG_KERNEL_ZSTD) and openssl (the module signing key, certs/Makefile).
 KERNEL_DEB_PACKAGES := linux-source-6.12 linux-source-7.3 build-essential bc bison flex libelf-dev \
-	libdw-dev python3 libssl-dev dwarves cpio kmod xz-utils git ccache dpkg-dev rsync debhelper
+	libdw-dev python3 libssl-dev openssl zstd dwarves cpio kmod xz-utils git ccache dpkg-dev rsync \
+	debhelper
 # make kernel-deb KVER=6.12 builds that one kernel too (KVERS=6.12 does).
 DEB_KVERS = $(if $(filter command line,$(origin KVER)),$(KVER),$(KVERS))
 kernel-deb:
