@@ -185,6 +185,13 @@ doc_key() {
 # ($log: the calling kernel_chroot's.)
 signatures() { in_root sbverify --list "$1" 2>> "$log" | grep -c '^signature [0-9]'; }
 
+# signed_once IMAGE: IMAGE in the chroot has one signature, and it is the
+# MOK key's (install.md step 3).
+signed_once() {
+	[ "$(signatures "$1")" = 1 ] &&
+		in_root sbverify --cert /root/mok.pem "$1" >> "$log" 2>&1
+}
+
 # kernel_chroot KVER SUITE NAME IMAGE REL: the kernel package installed with
 # apt into a clean chroot of SUITE that has what a Debian host has for it
 # (initramfs-tools) and install.md's Secure Boot key and signing hook (step
@@ -257,8 +264,7 @@ kernel_chroot() {
 	# (a new unsigned image): one signature each time.
 	for again in "dpkg-reconfigure linux-image-$rel" "apt-get install -y --reinstall /tmp/${image##*/}"; do
 		if in_root sh -c "DEBIAN_FRONTEND=noninteractive $again" >> "$log" 2>&1 &&
-			[ "$(signatures "/boot/vmlinuz-$rel")" = 1 ] &&
-			in_root sbverify --cert /root/mok.pem "/boot/vmlinuz-$rel" >> "$log" 2>&1; then
+			signed_once "/boot/vmlinuz-$rel"; then
 			result ok "$t after ${again%% /*}: one signature, the MOK key's"
 		else
 			result fail "$t after ${again%% /*}: $(signatures "/boot/vmlinuz-$rel") signatures, or not the MOK key's (log: ${log#"$top"/})"
@@ -280,8 +286,7 @@ kernel_chroot() {
 	mv "$root/root/mok.key.away" "$root/root/mok.key"
 	if in_root sh -c "DEBIAN_FRONTEND=noninteractive dpkg --configure -a" >> "$log" 2>&1 &&
 		[ "$(in_root dpkg-query -W -f='${Status}' "linux-image-$rel")" = "install ok installed" ] &&
-		[ "$(signatures "/boot/vmlinuz-$rel")" = 1 ] &&
-		in_root sbverify --cert /root/mok.pem "/boot/vmlinuz-$rel" >> "$log" 2>&1; then
+		signed_once "/boot/vmlinuz-$rel"; then
 		result ok "$t the key back, dpkg --configure -a configures the package and signs the image once"
 	else
 		result fail "$t the key back, dpkg --configure -a: $(in_root dpkg-query -W -f='${Status}' "linux-image-$rel") (log: ${log#"$top"/})"
