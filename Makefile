@@ -21,8 +21,9 @@
 #                       KERNEL_DEB_CONFIG="CGROUP_DMEM=y ..." adds options to Debian's
 #   make check-packages the packages tested: installed into clean Debian 12 and 13 chroots
 #                       (dmabufctl; a kernel package, localmodconfig, with its hooks), the
-#                       kernel booted in the VM signed, with its initramfs and modules; the
-#                       full package of make kernel-deb too, when it has been built
+#                       kernel booted in the VM signed, with its initramfs and modules, under
+#                       Debian 12's and Debian 13's userspace; the full package of
+#                       make kernel-deb too, when it has been built
 #
 # Everything generated goes to build/ (ignored by git).
 

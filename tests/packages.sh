@@ -15,8 +15,9 @@
 #    Boot key and signing hook (the initramfs made, the image signed once),
 #    then removed; the signed image booted in the VM with that initramfs
 #    and its own modules (tests/vm/run --initrd --modules) through the core
-#    guest tests; KERNEL_DEB_CONFIG taken, and refused when an option cannot
-#    stick.
+#    guest tests, and again under Debian 13's userspace (a Debian 13 chroot
+#    with the packages installed as the VM's root: tests/vm/run --root);
+#    KERNEL_DEB_CONFIG taken, and refused when an option cannot stick.
 # 3. The full package of make kernel-deb, when build/kernel-deb/KVER has one
 #    of this series: the same checks, chroots and boot (else a SKIP).
 # The held patched systemd (apt preferences) is tested by systemd/build.sh
@@ -374,6 +375,56 @@ package_test() {
 	vm_run "package-$id" "$id" module.sig_enforce=1 "$top/tests/guest/run-all package" \
 		--kernel "$vmlinuz" --initrd "$initrd" --modules "$pkgroot/lib/modules" --timeout 1800
 	vm_report "package-$id"
+	debian13_boot "$id" "$image" "$rel"
+}
+
+# debian13_boot ID IMAGE REL: the kernel package booted under Debian 13's
+# own userspace. A clean Debian 13 chroot, with the package, the dmabufctl
+# package and what the guest tests run (iproute2's rdma, rdma-core's
+# libibverbs and providers, python3) installed with apt, is the VM's root
+# (tests/vm/run --root): its initramfs, its /lib/modules, its dmabufctl.
+# The image is the one the Debian 13 chroot's hook signed (kernel_chroot).
+# The repo's tests/ and test binaries (built here, on Debian 12) are copied
+# in at their paths.
+debian13_boot() {
+	local id=$1 image=$2 rel=$3 vmlinuz=$out/vmlinuz-$1-trixie-signed log=$out/debian13-root-$1.log name=package-$1-debian13 t="[$1, Debian 13 userspace]"
+	if [ ! -f "$vmlinuz" ]; then
+		result fail "$t not booted: no image signed in the Debian 13 chroot (its failure is above)"
+		return
+	fi
+	if [ -z "$deb" ] || ! chroot_open trixie; then
+		result fail "$t not booted: no clean Debian 13 chroot, or no dmabufctl package (both above)"
+		umount_root
+		return
+	fi
+	cp "$image" "$deb" "$root/tmp/"
+	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends initramfs-tools' > "$log" 2>&1 &&
+		cp "$top/tests/vm/initramfs-9p" "$root/etc/initramfs-tools/scripts/9p" &&
+		printf '%s\n' 9pnet_virtio 9p overlay >> "$root/etc/initramfs-tools/modules" &&
+		in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/${image##*/} /tmp/${deb##*/} iproute2 ibverbs-providers python3 kmod" >> "$log" 2>&1 &&
+		[ -f "$root/boot/initrd.img-$rel" ]; then
+		result ok "$t apt installs the kernel and dmabufctl packages, rdma-core and iproute2 into a clean Debian 13 root"
+	else
+		tail -n 20 "$log"
+		result fail "$t the Debian 13 root: apt-get install, or no /boot/initrd.img-$rel (log: ${log#"$top"/})"
+		umount_root
+		return
+	fi
+	umount_root
+	if ! { mkdir -p "$root$top/build" && cp -a "$top/tests" "$root$top/" &&
+		cp -a "$top/build/bin" "$top/build/selftests" "$root$top/build/"; }; then
+		result fail "$t copying tests/ and the test binaries into the Debian 13 root"
+		return
+	fi
+	echo "# booting ${vmlinuz#"$top"/} with the Debian 13 root ${root#"$top"/} and its initramfs"
+	(cd "$top" && vm_run "$name" "$id" module.sig_enforce=1 "env DMABUFCTL=/usr/sbin/dmabufctl $top/tests/guest/run-all package" \
+		--kernel "$vmlinuz" --initrd "$root/boot/initrd.img-$rel" --root "$root" --timeout 1800)
+	vm_report "$name"
+	if grep -q '^# userspace: Debian GNU/Linux 13' "$out/$name.tap"; then
+		result ok "$t the guest ran $(sed -n 's/^# userspace: //p' "$out/$name.tap")"
+	else
+		result fail "$t the guest did not say it ran Debian 13: $(grep '^# userspace:' "$out/$name.tap")"
+	fi
 }
 
 # deb_config_test KVER DIR: KERNEL_DEB_CONFIG, on the trimmed build in DIR:

@@ -6,8 +6,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-CTL=$top/build/bin/dmabufctl
-[ -x "$CTL" ] || CTL=$top/build/dmabufctl/dmabufctl
+# DMABUFCTL: another dmabufctl, e.g. a package's /usr/bin/dmabufctl.
+CTL=${DMABUFCTL:-$top/build/bin/dmabufctl}
+[ -x "$CTL" ] || [ -n "${DMABUFCTL:-}" ] || CTL=$top/build/dmabufctl/dmabufctl
 M4=4194304
 M8=8388608
 T=dmabufctl_t	# the tests' parent cgroup
