@@ -309,7 +309,7 @@ kernel_chroot() {
 # guest tests. ID names it in the results: KVER for the trimmed test
 # package, KVER-full for the full one of make kernel-deb.
 package_test() {
-	local kver=$1 id=$2 kdir=$3 rel image want_ver pkgroot cfg bad unsigned nmod ko trailer vmlinuz initrd
+	local kver=$1 id=$2 kdir=$3 rel image want_ver pkgroot cfg bad unsigned nmod ko trailer vmlinuz initrd d12 d13
 	rel=$(cat "$kdir/release")
 	image=$(ls "$kdir"/linux-image-"$rel"_*.deb 2>/dev/null | head -n1)
 	want_ver="$(dpkg-query -W -f='${Version}' "linux-source-$kver")+dmabuf1"
@@ -371,15 +371,27 @@ package_test() {
 		result fail "[$id] VM boot: not booted: no initramfs from the Debian 12 chroot (its failure is above; log: ${out#"$top"/}/kernel-chroot-$id-bookworm.log)"
 		return
 	fi
+	# In the background: the Debian 13 boot below runs beside it (two
+	# boots, as make check runs them, use the two CPUs of this machine).
 	echo "# booting ${vmlinuz#"$top"/} with ${initrd#"$top"/}"
 	vm_run "package-$id" "$id" module.sig_enforce=1 "$top/tests/guest/run-all package" \
-		--kernel "$vmlinuz" --initrd "$initrd" --modules "$pkgroot/lib/modules" --timeout 1800
+		--kernel "$vmlinuz" --initrd "$initrd" --modules "$pkgroot/lib/modules" --timeout 1800 &
+	d12=$!
+	debian13_boot "$id" "$image" "$rel"; d13=$?
+	wait "$d12"
 	vm_report "package-$id"
-	debian13_boot "$id" "$image" "$rel"
+	[ "$d13" = 0 ] || return
+	vm_report "package-$id-debian13"
+	if grep -q '^# userspace: Debian GNU/Linux 13' "$out/package-$id-debian13.tap"; then
+		result ok "[$id, Debian 13 userspace] the guest ran $(sed -n 's/^# userspace: //p' "$out/package-$id-debian13.tap")"
+	else
+		result fail "[$id, Debian 13 userspace] the guest did not say it ran Debian 13: $(grep '^# userspace:' "$out/package-$id-debian13.tap")"
+	fi
 }
 
 # debian13_boot ID IMAGE REL: the kernel package booted under Debian 13's
-# own userspace. A clean Debian 13 chroot, with the package, the dmabufctl
+# own userspace, as VM run package-ID-debian13 (reported by the caller;
+# fails when it did not boot, saying why). A clean Debian 13 chroot, with the package, the dmabufctl
 # package and what the guest tests run (iproute2's rdma, rdma-core's
 # libibverbs and providers, python3) installed with apt, is the VM's root
 # (tests/vm/run --root): its initramfs, its /lib/modules, its dmabufctl.
@@ -387,15 +399,15 @@ package_test() {
 # The repo's tests/ and test binaries (built here, on Debian 12) are copied
 # in at their paths.
 debian13_boot() {
-	local id=$1 image=$2 rel=$3 vmlinuz=$out/vmlinuz-$1-trixie-signed log=$out/debian13-root-$1.log name=package-$1-debian13 t="[$1, Debian 13 userspace]"
+	local id=$1 image=$2 rel=$3 vmlinuz=$out/vmlinuz-$1-trixie-signed log=$out/debian13-root-$1.log t="[$1, Debian 13 userspace]"
 	if [ ! -f "$vmlinuz" ]; then
 		result fail "$t not booted: no image signed in the Debian 13 chroot (its failure is above)"
-		return
+		return 1
 	fi
 	if [ -z "$deb" ] || ! chroot_open trixie; then
 		result fail "$t not booted: no clean Debian 13 chroot, or no dmabufctl package (both above)"
 		umount_root
-		return
+		return 1
 	fi
 	cp "$image" "$deb" "$root/tmp/"
 	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends initramfs-tools' > "$log" 2>&1 &&
@@ -408,23 +420,18 @@ debian13_boot() {
 		tail -n 20 "$log"
 		result fail "$t the Debian 13 root: apt-get install, or no /boot/initrd.img-$rel (log: ${log#"$top"/})"
 		umount_root
-		return
+		return 1
 	fi
 	umount_root
 	if ! { mkdir -p "$root$top/build" && cp -a "$top/tests" "$root$top/" &&
 		cp -a "$top/build/bin" "$top/build/selftests" "$root$top/build/"; }; then
 		result fail "$t copying tests/ and the test binaries into the Debian 13 root"
-		return
+		return 1
 	fi
 	echo "# booting ${vmlinuz#"$top"/} with the Debian 13 root ${root#"$top"/} and its initramfs"
-	(cd "$top" && vm_run "$name" "$id" module.sig_enforce=1 "env DMABUFCTL=/usr/sbin/dmabufctl $top/tests/guest/run-all package" \
+	(cd "$top" && vm_run "package-$id-debian13" "$id" module.sig_enforce=1 \
+		"env DMABUFCTL=/usr/sbin/dmabufctl $top/tests/guest/run-all package" \
 		--kernel "$vmlinuz" --initrd "$root/boot/initrd.img-$rel" --root "$root" --timeout 1800)
-	vm_report "$name"
-	if grep -q '^# userspace: Debian GNU/Linux 13' "$out/$name.tap"; then
-		result ok "$t the guest ran $(sed -n 's/^# userspace: //p' "$out/$name.tap")"
-	else
-		result fail "$t the guest did not say it ran Debian 13: $(grep '^# userspace:' "$out/$name.tap")"
-	fi
 }
 
 # deb_config_test KVER DIR: KERNEL_DEB_CONFIG, on the trimmed build in DIR:
