@@ -19,13 +19,15 @@
 #    with the packages installed as the VM's root: tests/vm/run --root);
 #    KERNEL_DEB_CONFIG taken, and refused when an option cannot stick.
 # 3. The full package of make kernel-deb, when build/kernel-deb/KVER has one
-#    of this series: the same checks, chroots and boot (else a SKIP).
+#    of this series: the same checks, chroots and boots (else a SKIP).
 # The held patched systemd (apt preferences) is tested by systemd/build.sh
 # test, and limits across reboots under stock systemd by the systemd-stock
 # boot of make check. Logs: build/check-packages/.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+# (-P: the repo is copied into a chroot at this path, which tests/vm/run,
+# from its own physical path, looks for.)
+top=$(cd "$(dirname "$0")/.." && pwd -P)
 out=$top/build/check-packages
 # (--one-file-system: a run killed before its cleanup may have left a chroot's
 # /dev mounted.)
@@ -306,10 +308,11 @@ kernel_chroot() {
 # it): its name, version and config, its modules signed and its modules.dep;
 # installed into Debian 12 and 13 chroots (kernel_chroot); booted in the VM
 # as the Debian 12 chroot has it, with its own modules, through the core
-# guest tests. ID names it in the results: KVER for the trimmed test
-# package, KVER-full for the full one of make kernel-deb.
+# guest tests, and at the same time in a second VM under Debian 13's
+# userspace (debian13_boot). ID names it in the results: KVER for the
+# trimmed test package, KVER-full for the full one of make kernel-deb.
 package_test() {
-	local kver=$1 id=$2 kdir=$3 rel image want_ver pkgroot cfg bad unsigned nmod ko trailer vmlinuz initrd d12 d13
+	local kver=$1 id=$2 kdir=$3 rel image want_ver pkgroot cfg bad unsigned nmod ko trailer vmlinuz initrd d12
 	rel=$(cat "$kdir/release")
 	image=$(ls "$kdir"/linux-image-"$rel"_*.deb 2>/dev/null | head -n1)
 	want_ver="$(dpkg-query -W -f='${Version}' "linux-source-$kver")+dmabuf1"
@@ -365,22 +368,25 @@ package_test() {
 	# the package's, the signing's failure above) and the initramfs its
 	# hooks made, which loads 9p. Without that initramfs (the chroot's
 	# failure is above) the VM cannot mount its root: not booted.
-	vmlinuz=$out/vmlinuz-$id-bookworm-signed initrd=$out/initrd-$id-bookworm
-	[ -f "$vmlinuz" ] || vmlinuz=$pkgroot/boot/vmlinuz-$rel
-	if [ ! -f "$initrd" ]; then
-		result fail "[$id] VM boot: not booted: no initramfs from the Debian 12 chroot (its failure is above; log: ${out#"$top"/}/kernel-chroot-$id-bookworm.log)"
-		return
-	fi
 	# In the background: the Debian 13 boot below runs beside it (two
 	# boots, as make check runs them, use the two CPUs of this machine).
-	echo "# booting ${vmlinuz#"$top"/} with ${initrd#"$top"/}"
-	vm_run "package-$id" "$id" module.sig_enforce=1 "$top/tests/guest/run-all package" \
-		--kernel "$vmlinuz" --initrd "$initrd" --modules "$pkgroot/lib/modules" --timeout 1800 &
-	d12=$!
-	debian13_boot "$id" "$image" "$rel"; d13=$?
-	wait "$d12"
-	vm_report "package-$id"
-	[ "$d13" = 0 ] || return
+	vmlinuz=$out/vmlinuz-$id-bookworm-signed initrd=$out/initrd-$id-bookworm d12=
+	[ -f "$vmlinuz" ] || vmlinuz=$pkgroot/boot/vmlinuz-$rel
+	if [ -f "$initrd" ]; then
+		echo "# booting ${vmlinuz#"$top"/} with ${initrd#"$top"/}"
+		vm_run "package-$id" "$id" module.sig_enforce=1 "$top/tests/guest/run-all package" \
+			--kernel "$vmlinuz" --initrd "$initrd" --modules "$pkgroot/lib/modules" --timeout 1800 &
+		d12=$!
+	else
+		result fail "[$id] VM boot: not booted: no initramfs from the Debian 12 chroot (its failure is above; log: ${out#"$top"/}/kernel-chroot-$id-bookworm.log)"
+	fi
+	debian13_boot "$id" "$image" "$rel"
+	if [ -n "$d12" ]; then
+		wait "$d12"
+		vm_report "package-$id"
+	fi
+	# (Not booted: debian13_boot said why.)
+	[ -f "$out/package-$id-debian13.what" ] || return
 	vm_report "package-$id-debian13"
 	if grep -q '^# userspace: Debian GNU/Linux 13' "$out/package-$id-debian13.tap"; then
 		result ok "[$id, Debian 13 userspace] the guest ran $(sed -n 's/^# userspace: //p' "$out/package-$id-debian13.tap")"
@@ -390,16 +396,18 @@ package_test() {
 }
 
 # debian13_boot ID IMAGE REL: the kernel package booted under Debian 13's
-# own userspace, as VM run package-ID-debian13 (reported by the caller;
-# fails when it did not boot, saying why). A clean Debian 13 chroot, with the package, the dmabufctl
-# package and what the guest tests run (iproute2's rdma, rdma-core's
-# libibverbs and providers, python3) installed with apt, is the VM's root
-# (tests/vm/run --root): its initramfs, its /lib/modules, its dmabufctl.
+# own userspace, as VM run package-ID-debian13 (reported by the caller; when
+# it cannot boot, a failure says why). A clean Debian 13 chroot, with the
+# package, the dmabufctl package and what the guest tests run (iproute2's
+# rdma, rdma-core's libibverbs and providers, python3) installed with apt,
+# is the VM's root (tests/vm/run --root): its initramfs (checked as
+# kernel_chroot checks its own, and for the boot script), its /lib/modules,
+# its dmabufctl.
 # The image is the one the Debian 13 chroot's hook signed (kernel_chroot).
 # The repo's tests/ and test binaries (built here, on Debian 12) are copied
 # in at their paths.
 debian13_boot() {
-	local id=$1 image=$2 rel=$3 vmlinuz=$out/vmlinuz-$1-trixie-signed log=$out/debian13-root-$1.log t="[$1, Debian 13 userspace]"
+	local id=$1 image=$2 rel=$3 vmlinuz=$out/vmlinuz-$1-trixie-signed log=$out/debian13-root-$1.log t="[$1, Debian 13 userspace]" list
 	if [ ! -f "$vmlinuz" ]; then
 		result fail "$t not booted: no image signed in the Debian 13 chroot (its failure is above)"
 		return 1
@@ -422,7 +430,15 @@ debian13_boot() {
 		umount_root
 		return 1
 	fi
+	list=$(in_root lsinitramfs "/boot/initrd.img-$rel" 2>> "$log")
 	umount_root
+	if grep -qE "^(usr/)?lib/modules/$rel/modules.dep\$" <<< "$list" && grep -qx scripts/9p <<< "$list" &&
+		grep -qE "^(usr/)?lib/modules/$rel/kernel/.*/9p\.ko" <<< "$list"; then
+		result ok "$t its initramfs has modules.dep, the boot script and 9p, of $(grep -cE '\.ko' <<< "$list") modules"
+	else
+		result fail "$t /boot/initrd.img-$rel lacks modules.dep, scripts/9p or 9p.ko (log: ${log#"$top"/})"
+		return 1
+	fi
 	if ! { mkdir -p "$root$top/build" && cp -a "$top/tests" "$root$top/" &&
 		cp -a "$top/build/bin" "$top/build/selftests" "$root$top/build/"; }; then
 		result fail "$t copying tests/ and the test binaries into the Debian 13 root"

@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-# DMABUFCTL: another dmabufctl, e.g. a package's /usr/bin/dmabufctl.
+# DMABUFCTL: another dmabufctl, e.g. the package's /usr/sbin/dmabufctl.
 CTL=${DMABUFCTL:-$top/build/bin/dmabufctl}
 [ -x "$CTL" ] || [ -n "${DMABUFCTL:-}" ] || CTL=$top/build/dmabufctl/dmabufctl
 M4=4194304
