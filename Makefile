@@ -25,7 +25,9 @@
 #                       Debian 12's and Debian 13's userspace; the full package of
 #                       make kernel-deb too, when it has been built
 #
-# Everything generated goes to build/ (ignored by git).
+# Everything generated goes to build/ (ignored by git), but for caches shared
+# by clones: ccache's, and make check-packages' chroot tarballs in
+# ~/.cache/dmabuf-cgroup (a week).
 
 SHELL := /bin/bash
 TOP := $(CURDIR)

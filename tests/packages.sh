@@ -5,7 +5,8 @@
 # 1. The dmabufctl package (make dmabufctl-deb): built with its tests and
 #    lintian clean; its dependencies are runtime libraries only; installed
 #    with apt into clean Debian 12 and Debian 13 chroots (debootstrap
-#    --variant=minbase from apt's own mirror, cached in build/), dmabufctl,
+#    --variant=minbase from apt's own mirror, cached for a week in
+#    ~/.cache/dmabuf-cgroup, where ccache keeps its cache too), dmabufctl,
 #    its man page, bash completion and units work there.
 # 2. The kernel package (kernel/build.sh deb), PKG_KVERS (default 7.3; empty: none):
 #    Debian's amd64 config plus the controller, reduced by localmodconfig to
@@ -65,16 +66,25 @@ umount_root() {
 trap umount_root EXIT
 
 # chroot_open SUITE: a clean chroot of SUITE in $root, mounted
-# (debootstrap --variant=minbase from apt's mirror once, cached as a tarball
-# in build/, unpacked anew). Fails when there is no such tarball.
+# (debootstrap --variant=minbase from apt's mirror, cached as a tarball for
+# a week in $cache, outside the repo so that CI's clean clones share it, and
+# unpacked anew each time). Fails when there is no such tarball.
+cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/dmabuf-cgroup
 chroot_open() {
-	local suite=$1 base=$top/build/chroot-$1-minbase.tar
+	local suite=$1 base=$cache/chroot-$1-minbase.tar tmp
+	mkdir -p "$cache"
+	if [ -n "$(find "$base" -mtime +6 2>/dev/null)" ]; then
+		rm -f "$base"
+	fi
 	if [ ! -f "$base" ]; then
 		dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' ||
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap > /dev/null
 		rm -rf "$out/bootstrap"
 		if debootstrap --variant=minbase "$suite" "$out/bootstrap" "$mirror" > "$out/debootstrap-$suite.log" 2>&1; then
-			tar -C "$out/bootstrap" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+			# (A temporary name of its own: another clone's run may be
+			# making the same tarball.)
+			tmp=$(mktemp "$base.XXXXXX") && tar -C "$out/bootstrap" -cf "$tmp" . && mv "$tmp" "$base"
+			rm -f "$tmp"
 		else
 			tail -n 20 "$out/debootstrap-$suite.log"
 		fi
