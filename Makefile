@@ -25,9 +25,9 @@
 #                       Debian 12's and Debian 13's userspace; the full package of
 #                       make kernel-deb too, when it has been built
 #
-# Everything generated goes to build/ (ignored by git), but for caches shared
-# by clones: ccache's, and make check-packages' chroot tarballs in
-# ~/.cache/dmabuf-cgroup (a week).
+# Everything generated goes to build/ (ignored by git), except two caches that
+# clones share: ccache's (~/.cache/ccache) and make check-packages' chroot
+# tarballs (~/.cache/dmabuf-cgroup, made again after a week).
 
 SHELL := /bin/bash
 TOP := $(CURDIR)

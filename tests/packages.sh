@@ -6,7 +6,7 @@
 #    lintian clean; its dependencies are runtime libraries only; installed
 #    with apt into clean Debian 12 and Debian 13 chroots (debootstrap
 #    --variant=minbase from apt's own mirror, cached for a week in
-#    ~/.cache/dmabuf-cgroup, where ccache keeps its cache too), dmabufctl,
+#    ~/.cache/dmabuf-cgroup, beside ccache's ~/.cache/ccache), dmabufctl,
 #    its man page, bash completion and units work there.
 # 2. The kernel package (kernel/build.sh deb), PKG_KVERS (default 7.3; empty: none):
 #    Debian's amd64 config plus the controller, reduced by localmodconfig to
@@ -66,33 +66,47 @@ umount_root() {
 trap umount_root EXIT
 
 # chroot_open SUITE: a clean chroot of SUITE in $root, mounted
-# (debootstrap --variant=minbase from apt's mirror, cached as a tarball for
-# a week in $cache, outside the repo so that CI's clean clones share it, and
-# unpacked anew each time). Fails when there is no such tarball.
+# (debootstrap --variant=minbase from apt's mirror, cached as a tarball in
+# $cache, outside the repo so that CI's clean clones share it, made again
+# once a week old; unpacked anew each time, with apt's mirror of today).
+# Fails when there is no such tarball.
 cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/dmabuf-cgroup
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+	echo "# $cache is not writable: the chroot tarballs go to build/"
+	cache=$top/build
+fi
+# (The tarballs of earlier versions of this script, in build/: gone.)
+rm -f "$top"/build/chroot-{bookworm,trixie}-minbase.tar{,.tmp}
+# Temporary files of a run killed while it wrote a tarball.
+find "$cache" -maxdepth 1 -name 'chroot-*-minbase.tar.??????' -mmin +60 -delete 2>/dev/null
+declare -A bootstrapped=()
 chroot_open() {
 	local suite=$1 base=$cache/chroot-$1-minbase.tar tmp
-	mkdir -p "$cache"
-	if [ -n "$(find "$base" -mtime +6 2>/dev/null)" ]; then
-		rm -f "$base"
-	fi
-	if [ ! -f "$base" ]; then
+	# Missing, or a week old: debootstrap, once a run; the old tarball, if
+	# any, stays until a new one replaces it, and serves if that fails.
+	if [ -z "${bootstrapped[$suite]:-}" ] && { [ ! -f "$base" ] || [ -n "$(find "$base" -mtime +6 2>/dev/null)" ]; }; then
+		bootstrapped[$suite]=1
 		dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' ||
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap > /dev/null
-		rm -rf "$out/bootstrap"
+		umount -R "$out/bootstrap" 2>/dev/null
+		rm -rf --one-file-system "$out/bootstrap"
 		if debootstrap --variant=minbase "$suite" "$out/bootstrap" "$mirror" > "$out/debootstrap-$suite.log" 2>&1; then
 			# (A temporary name of its own: another clone's run may be
 			# making the same tarball.)
-			tmp=$(mktemp "$base.XXXXXX") && tar -C "$out/bootstrap" -cf "$tmp" . && mv "$tmp" "$base"
+			tmp=$(mktemp "$base.XXXXXX") && chmod 644 "$tmp" && tar -C "$out/bootstrap" -cf "$tmp" . && mv "$tmp" "$base"
 			rm -f "$tmp"
 		else
 			tail -n 20 "$out/debootstrap-$suite.log"
+			[ -f "$base" ] && echo "# debootstrap $suite failed: the tarball of $(date -r "$base" +%F) instead"
 		fi
-		rm -rf "$out/bootstrap"
+		umount -R "$out/bootstrap" 2>/dev/null
+		rm -rf --one-file-system "$out/bootstrap"
 	fi
 	[ -f "$base" ] || return 1
 	rm -rf --one-file-system "$root"
 	mkdir -p "$root" && tar -C "$root" -xf "$base" || return 1
+	# A tarball made before the host's mirror changed still gets today's.
+	printf 'deb %s %s main\n' "$mirror" "$suite" > "$root/etc/apt/sources.list"
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
 	# The host's apt proxy settings, if any, so that the chroot reaches the mirror.
 	cp /etc/apt/apt.conf.d/*proxy* "$root/etc/apt/apt.conf.d/" 2>/dev/null
