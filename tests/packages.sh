@@ -219,6 +219,14 @@ signed_once() {
 		in_root sbverify --cert /root/mok.pem "$1" >> "$log" 2>&1
 }
 
+# initramfs_9p: the chroot's initramfs-tools make initramfs images that
+# boot the VM's 9p root (boot=9p: tests/vm/initramfs-9p, and the modules it
+# loads early).
+initramfs_9p() {
+	cp "$top/tests/vm/initramfs-9p" "$root/etc/initramfs-tools/scripts/9p" &&
+		printf '%s\n' 9pnet_virtio 9p overlay >> "$root/etc/initramfs-tools/modules"
+}
+
 # kernel_chroot KVER SUITE NAME IMAGE REL: the kernel package installed with
 # apt into a clean chroot of SUITE that has what a Debian host has for it
 # (initramfs-tools) and install.md's Secure Boot key and signing hook (step
@@ -250,8 +258,7 @@ kernel_chroot() {
 		umount_root
 		return
 	fi
-	cp "$top/tests/vm/initramfs-9p" "$root/etc/initramfs-tools/scripts/9p"
-	printf '%s\n' 9pnet_virtio 9p overlay >> "$root/etc/initramfs-tools/modules"
+	initramfs_9p
 	mkdir -p "$root/etc/kernel/postinst.d"
 	printf '%s\n' "$hook" > "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
 	chmod 755 "$root/etc/kernel/postinst.d/zz-sign-dmabuf"
@@ -443,8 +450,7 @@ debian13_boot() {
 	fi
 	cp "$image" "$deb" "$root/tmp/"
 	if in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends initramfs-tools' > "$log" 2>&1 &&
-		cp "$top/tests/vm/initramfs-9p" "$root/etc/initramfs-tools/scripts/9p" &&
-		printf '%s\n' 9pnet_virtio 9p overlay >> "$root/etc/initramfs-tools/modules" &&
+		initramfs_9p &&
 		in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/${image##*/} /tmp/${deb##*/} iproute2 ibverbs-providers python3 kmod" >> "$log" 2>&1 &&
 		[ -f "$root/boot/initrd.img-$rel" ]; then
 		result ok "$t apt installs the kernel and dmabufctl packages, rdma-core and iproute2 into a clean Debian 13 root"
