@@ -31,7 +31,8 @@
 #
 # Environment: KVER=7.3|6.12, DEBUG_KERNEL=0 leaves out debug.config (KASAN,
 # lockdep, KUnit) and debug-$KVER.config, OBJ=DIR builds elsewhere (default
-# build/obj-$KVER), JOBS=N.
+# build/obj-$KVER), JOBS=N, KERNEL_BUILD_CACHE=0 builds what the build cache
+# (below) has.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -345,6 +346,63 @@ cmd_maintainers() {
 
 # Generate the config in a scratch directory and install it only if it
 # differs, so that an unchanged config does not make kbuild rebuild.
+# The build cache: what a build made (the test kernel's bzImage, the UML
+# KUnit kernel, the packages of 'deb') is kept outside the repo, beside
+# ccache's entries, under a key of everything it was built from, so that a
+# clean clone (CI's) that builds the same takes it from there: kbuild with
+# every object in ccache still takes about 8 minutes per debug kernel here.
+# The key: the tree's contents (its git tree: the tarball and the series
+# as applied), the config, gcc's, binutils' and pahole's versions, this
+# script, and what the build is told on its command line. A tree with
+# changes not committed is built, never cached. The 3 entries of each kind
+# used last are kept. KERNEL_BUILD_CACHE=0 builds anyway, and keeps nothing.
+bcache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/dmabuf-cgroup/kernel-builds
+
+# bcache_key KIND [INPUT...]: prints KIND-HASH, or fails when the build
+# cannot be cached.
+bcache_key() {
+	[ "${KERNEL_BUILD_CACHE:-1}" != 0 ] || return 1
+	[ -z "$(git_ status --porcelain)" ] || return 1
+	{
+		printf '%s\n' "$@"
+		git_ rev-parse 'HEAD^{tree}'
+		gcc --version | head -n1
+		ld --version | head -n1
+		pahole --version 2>/dev/null || echo "no pahole"
+		sha256sum < "${BASH_SOURCE[0]}"
+	} | sha256sum | cut -c1-32 | sed "s/^/$1-/"
+}
+
+# bcache_get KEY DIR: copies the entry's files into DIR; fails on a miss.
+bcache_get() {
+	[ -n "$1" ] && [ -d "$bcache/$1" ] || return 1
+	mkdir -p "$2"
+	cp -a "$bcache/$1/." "$2/" || return 1
+	touch "$bcache/$1"
+	log "${2#"$top"/}: taken from the build cache, built before from this tree and config (${bcache/#"${HOME:-/root}"/\~}/$1; KERNEL_BUILD_CACHE=0 builds anyway)"
+}
+
+# bcache_put KEY DIR FILE...: keeps DIR's FILEs as the entry KEY (none
+# when KEY is empty), then drops all but the 3 entries of its kind used
+# last. A failure costs the next run a build, and fails nothing.
+bcache_put() {
+	local key=$1 dir=$2 tmp f
+	shift 2
+	[ -n "$key" ] || return 0
+	if mkdir -p "$bcache" && tmp=$(mktemp -d "$bcache/.new-XXXXXX") &&
+	   (cd "$dir" && cp -a -- "$@" "$tmp/"); then
+		# Another build of the same key may have come first: keep its.
+		mv -T "$tmp" "$bcache/$key" 2>/dev/null || rm -rf "$tmp"
+		# shellcheck disable=SC2012 # our own names: no odd characters
+		ls -dt "$bcache/${key%-*}-"???????????????????????????????? 2>/dev/null |
+			tail -n +4 | xargs -r rm -rf
+	else
+		[ -n "${tmp:-}" ] && rm -rf "$tmp"
+		log "could not keep the build in $bcache: the next build of it is a full one"
+	fi
+	return 0
+}
+
 cmd_config() {
 	local tmp=$top/build/config-$kver.tmp f missing
 	rm -rf "$tmp"
@@ -368,11 +426,14 @@ cmd_config() {
 cmd_bzimage() {
 	cmd_tree
 	cmd_config
-	local cc=gcc
+	local cc=gcc key boot=$obj/arch/x86/boot
+	key=$(bcache_key "bzimage-${obj##*/}" "$(sha256sum < "$obj/.config")") || key=
+	bcache_get "$key" "$boot" && return
 	command -v ccache >/dev/null && cc="ccache gcc"
 	log "building bzImage in ${obj#"$top"/} (-j$jobs, $cc)"
 	make -s -C "$src" O="$obj" CC="$cc" -j"$jobs" bzImage
-	log "built ${obj#"$top"/}/arch/x86/boot/bzImage"
+	log "built ${boot#"$top"/}/bzImage"
+	bcache_put "$key" "$boot" bzImage
 }
 
 # Squash the tree's "fixup!", "amend!" and "squash!" commits into the
@@ -415,14 +476,18 @@ cmd_squash() {
 # tests/check.sh runs it with "kunit.py exec".
 cmd_uml() {
 	cmd_tree
-	local cc=gcc
+	local cc=gcc key dir=$top/build/kunit-uml-$kver
+	local kunitconfig=$top/kernel/configs/kunit-uml.kunitconfig
+	# What kunit.py exec runs: the kernel, and the config it checks.
+	key=$(bcache_key "uml-$kver" "$(sha256sum < "$kunitconfig")") || key=
+	bcache_get "$key" "$dir" && return
 	command -v ccache >/dev/null && cc="ccache gcc"
 	log "building the UML KUnit kernel in build/kunit-uml-$kver (-j$jobs, $cc)"
-	python3 "$src/tools/testing/kunit/kunit.py" build \
-		--kunitconfig="$top/kernel/configs/kunit-uml.kunitconfig" \
-		--build_dir="$top/build/kunit-uml-$kver" --make_options CC="$cc" \
+	python3 "$src/tools/testing/kunit/kunit.py" build --kunitconfig="$kunitconfig" \
+		--build_dir="$dir" --make_options CC="$cc" \
 		--jobs "$jobs" > "$top/build/kunit-uml-$kver.log" 2>&1 ||
 		die "the UML KUnit kernel did not build (see build/kunit-uml-$kver.log)"
+	bcache_put "$key" "$dir" linux .config
 }
 
 # Every patch of the series must build on its own, without W=1 warnings in
@@ -673,6 +738,12 @@ tree_cpu() {
 		}'
 }
 
+# deb_done: what cmd_deb writes beside the packages ($release, $id: its).
+deb_done() {
+	echo "$release" > "$out/release"
+	printf 'series %s\nKERNEL_DEB_CONFIG %s\n' "$id" "$(tr '\n' ' ' <<< "${KERNEL_DEB_CONFIG:-}")" > "$out/built-from"
+}
+
 cmd_deb() {
 	local flavour out dobj extra cc=gcc release upstream pkgver localversion=-dmabuf
 	command -v ccache >/dev/null && cc="ccache gcc"
@@ -686,12 +757,22 @@ cmd_deb() {
 	release=$upstream$localversion
 	# Debian's revision of the source, then ours: 7.3.4-1~bpo13+1+dmabuf1.
 	pkgver=$(source_version)+dmabuf1
-	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
-	local start=$SECONDS cpu0 cpu1 sampler='' id
+	# No -dbg package (gigabytes of unstripped modules) unless KERNEL_DEB_DBG=1.
+	local profiles=pkg.linux-dmabuf.nokerneldbg
+	[ "${KERNEL_DEB_DBG:-0}" = 1 ] && profiles=
+	local start=$SECONDS cpu0 cpu1 sampler='' id key
 	# What the packages are built from, for tests/packages.sh to tell a
 	# package of an older series: taken now, as the tree is now.
 	id=$(series_id)
 	rm -f "$out/built-from"
+	key=$(bcache_key "deb-$kver$localversion" "$(sha256sum < "$dobj/.config")" "$pkgver" \
+		"$localversion" "profiles $profiles" "xz linux-dmabuf") || key=
+	if bcache_get "$key" "$out"; then
+		echo "$(date -Is) taken from the build cache (${key})" >> "$out/build-times.log"
+		deb_done
+		return
+	fi
+	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
 	cpu0=$(tree_cpu $$)
 	# A build stopped and started again goes on where it stopped: each run's
 	# time is logged, so that the time of the whole build is their sum. The
@@ -719,9 +800,6 @@ cmd_deb() {
 		sleep 5
 	done ) < /dev/null > /dev/null 2>&1 &
 	sampler=$!
-	# No -dbg package (gigabytes of unstripped modules) unless KERNEL_DEB_DBG=1.
-	local profiles=pkg.linux-dmabuf.nokerneldbg
-	[ "${KERNEL_DEB_DBG:-0}" = 1 ] && profiles=
 	DEB_BUILD_PROFILES=$profiles make -s -C "$src" O="$dobj" CC="$cc" -j"$jobs" LOCALVERSION="$localversion" \
 		KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-dmabuf" KDEB_COMPRESS=xz bindeb-pkg \
 		> "$out/build.log" 2>&1 ||
@@ -738,8 +816,10 @@ cmd_deb() {
 	# package glibc's headers come from) is not for installing: removed.
 	rm -f "$out"/linux-libc-dev_*.deb
 	log "built in $(( (SECONDS - start) / 60 )) min: $(cd "$out" && ls ./*.deb | tr '\n' ' ')"
-	echo "$release" > "$out/release"
-	printf 'series %s\nKERNEL_DEB_CONFIG %s\n' "$id" "$(tr '\n' ' ' <<< "${KERNEL_DEB_CONFIG:-}")" > "$out/built-from"
+	local f made=()
+	for f in "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes; do made+=("${f##*/}"); done
+	bcache_put "$key" "$out" "${made[@]}"
+	deb_done
 }
 
 # Read-only: no lock.
