@@ -23,6 +23,14 @@ targets=(systemd systemctl systemd-run test-cgroup-mask test-load-fragment test-
 unit_tests=(test-load-fragment test-cgroup-util)
 
 die() { echo "systemd/build.sh: $*" >&2; exit 1; }
+
+# The test builds (build, each) share ccache's entries (meson uses ccache
+# when it is installed) with clones of the repo in other folders, CI's: the
+# paths of a compile are relative to the repo, and meson's debug build (-g)
+# leaves the build dir out of the hash, as ccache would otherwise put it in
+# (the debug info names the build dir of the clone that compiled first). Not
+# for 'deb', whose packages keep their own paths.
+share_ccache() { export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}; }
 git_id=(-c user.name="dmabuf build" -c user.email=build@localhost)
 
 have_deb_src() {
@@ -89,6 +97,7 @@ deps() {
 }
 
 build() {
+	share_ccache
 	[ -d "$src/.git" ] || tree
 	deps
 	if [ ! -f "$obj/build.ninja" ]; then
@@ -141,6 +150,7 @@ unit_tests() {
 # Every patch builds on its own: a worktree at each commit of base..dmabuf, one build dir.
 each() {
 	local wt=$work/each-src eobj=$work/each-obj c n=0
+	share_ccache
 	[ -d "$src/.git" ] || tree
 	deps
 	rm -rf "$wt" "$eobj"
