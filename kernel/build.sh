@@ -31,8 +31,8 @@
 #
 # Environment: KVER=7.3|6.12, DEBUG_KERNEL=0 leaves out debug.config (KASAN,
 # lockdep, KUnit) and debug-$KVER.config, OBJ=DIR builds elsewhere (default
-# build/obj-$KVER), JOBS=N, KERNEL_BUILD_CACHE=0 builds what the build cache
-# (below) has.
+# build/obj-$KVER), JOBS=N, KERNEL_BUILD_CACHE=0 builds even when the build
+# cache (below) has the result.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -344,41 +344,59 @@ cmd_maintainers() {
 	log "MAINTAINERS: the $n files the series adds are in their sections"
 }
 
-# Generate the config in a scratch directory and install it only if it
-# differs, so that an unchanged config does not make kbuild rebuild.
-# The build cache: what a build made (the test kernel's bzImage, the UML
-# KUnit kernel, the packages of 'deb') is kept outside the repo, beside
-# ccache's entries, under a key of everything it was built from, so that a
-# clean clone (CI's) that builds the same takes it from there: kbuild with
-# every object in ccache still takes about 8 minutes per debug kernel here.
-# The key: the tree's contents (its git tree: the tarball and the series
-# as applied), the config, gcc's, binutils' and pahole's versions, this
-# script, and what the build is told on its command line. A tree with
-# changes not committed is built, never cached. The 3 entries of each kind
-# used last are kept. KERNEL_BUILD_CACHE=0 builds anyway, and keeps nothing.
+# The build cache: what a test build made (the test kernel's bzImage, the
+# UML KUnit kernel, the trimmed test package of 'deb') is kept outside the
+# repo, beside ccache's entries, under a key of everything it was built
+# from, so that a clean clone (CI's) that builds the same takes it from
+# there: kbuild with every object in ccache still takes about 8 minutes per
+# debug kernel here. The key: the tree's contents (its git tree: the tarball
+# and the series as applied), the config, the versions of gcc, binutils and
+# pahole, this script, the settings kbuild and the packaging take from the
+# environment or from make's command line, and what the build is told. A
+# tree with changes not committed, or with files git does not track, is
+# built and never cached. The 3 entries of each kind used last are kept.
+# KERNEL_BUILD_CACHE=0 builds anyway, and keeps nothing.
 bcache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/dmabuf-cgroup/kernel-builds
 
 # bcache_key KIND [INPUT...]: prints KIND-HASH, or fails when the build
 # cannot be cached.
 bcache_key() {
+	local status untracked tree
 	[ "${KERNEL_BUILD_CACHE:-1}" != 0 ] || return 1
-	[ -z "$(git_ status --porcelain)" ] || return 1
+	status=$(git_ status --porcelain) || return 1
+	# Debian's .gitignore hides the whole top level: git status does not
+	# show a new file. (kunit.py leaves its __pycache__ in the tree.)
+	untracked=$(git_ ls-files --others --exclude=__pycache__ --directory --no-empty-directory) ||
+		return 1
+	[ -z "$status$untracked" ] || return 1
+	tree=$(git_ rev-parse 'HEAD^{tree}') || return 1
 	{
-		printf '%s\n' "$@"
-		git_ rev-parse 'HEAD^{tree}'
+		printf '%s\n' "$@" "tree $tree"
 		gcc --version | head -n1
 		ld --version | head -n1
 		pahole --version 2>/dev/null || echo "no pahole"
 		sha256sum < "${BASH_SOURCE[0]}"
+		# What kbuild and bindeb-pkg read from the environment, and the
+		# variables given to make on its command line (make kernels
+		# KCFLAGS=...), which reach kbuild through MAKEFLAGS.
+		# (awk, not grep: none is no failure.)
+		env | awk '/^(K[A-Z]*FLAGS|KBUILD_[A-Z_]+|KDEB_[A-Z_]+|LLVM[A-Z_]*|CROSS_COMPILE|ARCH|LOCALVERSION|INSTALL_MOD_[A-Z_]+|DEB_[A-Z_]+|DEBEMAIL|DEBFULLNAME|SOURCE_DATE_EPOCH|W|C)=/' |
+			LC_ALL=C sort
+		tr ' ' '\n' <<< "${MAKEFLAGS:-}" | awk '/=/ && !/^--jobserver/' | LC_ALL=C sort
 	} | sha256sum | cut -c1-32 | sed "s/^/$1-/"
 }
 
 # bcache_get KEY DIR: copies the entry's files into DIR; fails on a miss.
 bcache_get() {
-	[ -n "$1" ] && [ -d "$bcache/$1" ] || return 1
-	mkdir -p "$2"
-	cp -a "$bcache/$1/." "$2/" || return 1
-	touch "$bcache/$1"
+	local entry=$bcache/${1:-none}
+	[ -n "$1" ] && [ -d "$entry" ] || return 1
+	mkdir -p "$2" "$bcache"
+	# Not evicted while it is copied (bcache_put evicts under the lock).
+	(
+		flock -s 9 || exit 1
+		[ -d "$entry" ] && touch "$entry" &&
+			find "$entry" -mindepth 1 -maxdepth 1 -exec cp -p -t "$2" -- {} +
+	) 9> "$bcache/.lock" || return 1
 	log "${2#"$top"/}: taken from the build cache, built before from this tree and config (${bcache/#"${HOME:-/root}"/\~}/$1; KERNEL_BUILD_CACHE=0 builds anyway)"
 }
 
@@ -386,23 +404,32 @@ bcache_get() {
 # when KEY is empty), then drops all but the 3 entries of its kind used
 # last. A failure costs the next run a build, and fails nothing.
 bcache_put() {
-	local key=$1 dir=$2 tmp f
+	local key=$1 dir=$2 tmp=
 	shift 2
 	[ -n "$key" ] || return 0
 	if mkdir -p "$bcache" && tmp=$(mktemp -d "$bcache/.new-XXXXXX") &&
-	   (cd "$dir" && cp -a -- "$@" "$tmp/"); then
-		# Another build of the same key may have come first: keep its.
-		mv -T "$tmp" "$bcache/$key" 2>/dev/null || rm -rf "$tmp"
-		# shellcheck disable=SC2012 # our own names: no odd characters
-		ls -dt "$bcache/${key%-*}-"???????????????????????????????? 2>/dev/null |
-			tail -n +4 | xargs -r rm -rf
+	   (cd "$dir" && cp -p -- "$@" "$tmp/") && chmod 755 "$tmp"; then
+		(
+			flock 9 || exit 1
+			# Another build of the same key may have come first: keep its.
+			mv -T "$tmp" "$bcache/$key" 2>/dev/null || rm -rf "$tmp"
+			find "$bcache" -mindepth 1 -maxdepth 1 -name "${key%-*}-*" -printf '%T@ %p\n' |
+				BCACHE_KIND="$bcache/${key%-*}-" awk '{ p = substr($0, index($0, " ") + 1) }
+					substr(p, 1, length(ENVIRON["BCACHE_KIND"])) == ENVIRON["BCACHE_KIND"] &&
+					length(p) == length(ENVIRON["BCACHE_KIND"]) + 32' |
+				sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r -d '\n' rm -rf --
+			# What builds killed while they wrote left.
+			find "$bcache" -mindepth 1 -maxdepth 1 -name '.new-*' -mmin +1440 -exec rm -rf -- {} +
+		) 9> "$bcache/.lock" || log "could not drop the old entries of the build cache"
 	else
-		[ -n "${tmp:-}" ] && rm -rf "$tmp"
+		[ -n "$tmp" ] && rm -rf "$tmp"
 		log "could not keep the build in $bcache: the next build of it is a full one"
 	fi
 	return 0
 }
 
+# Generate the config in a scratch directory and install it only if it
+# differs, so that an unchanged config does not make kbuild rebuild.
 cmd_config() {
 	local tmp=$top/build/config-$kver.tmp f missing
 	rm -rf "$tmp"
@@ -738,10 +765,10 @@ tree_cpu() {
 		}'
 }
 
-# deb_done: what cmd_deb writes beside the packages ($release, $id: its).
+# deb_done OUT RELEASE SERIES-ID: what cmd_deb writes beside the packages.
 deb_done() {
-	echo "$release" > "$out/release"
-	printf 'series %s\nKERNEL_DEB_CONFIG %s\n' "$id" "$(tr '\n' ' ' <<< "${KERNEL_DEB_CONFIG:-}")" > "$out/built-from"
+	echo "$2" > "$1/release"
+	printf 'series %s\nKERNEL_DEB_CONFIG %s\n' "$3" "$(tr '\n' ' ' <<< "${KERNEL_DEB_CONFIG:-}")" > "$1/built-from"
 }
 
 cmd_deb() {
@@ -765,11 +792,17 @@ cmd_deb() {
 	# package of an older series: taken now, as the tree is now.
 	id=$(series_id)
 	rm -f "$out/built-from"
-	key=$(bcache_key "deb-$kver$localversion" "$(sha256sum < "$dobj/.config")" "$pkgver" \
-		"$localversion" "profiles $profiles" "xz linux-dmabuf") || key=
+	# Only the trimmed test package is cached: a real host's is built once,
+	# and its modules are signed with the key of its own build dir
+	# (Documentation/install.md).
+	key=
+	if [ -n "${KERNEL_DEB_MODULES:-}" ]; then
+		key=$(bcache_key "deb-$kver$localversion" "$(sha256sum < "$dobj/.config")" "$pkgver" \
+			"$localversion" "profiles $profiles" "xz linux-dmabuf") || key=
+	fi
 	if bcache_get "$key" "$out"; then
 		echo "$(date -Is) taken from the build cache (${key})" >> "$out/build-times.log"
-		deb_done
+		deb_done "$out" "$release" "$id"
 		return
 	fi
 	log "building Debian packages of $release ($flavour config${KERNEL_DEB_MODULES:+, localmodconfig}) in ${dobj#"$top"/} (-j$jobs)"
@@ -817,9 +850,11 @@ cmd_deb() {
 	rm -f "$out"/linux-libc-dev_*.deb
 	log "built in $(( (SECONDS - start) / 60 )) min: $(cd "$out" && ls ./*.deb | tr '\n' ' ')"
 	local f made=()
-	for f in "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes; do made+=("${f##*/}"); done
+	for f in "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes; do
+		[ -f "$f" ] && made+=("${f##*/}")
+	done
 	bcache_put "$key" "$out" "${made[@]}"
-	deb_done
+	deb_done "$out" "$release" "$id"
 }
 
 # Read-only: no lock.
