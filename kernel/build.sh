@@ -366,9 +366,13 @@ bcache_key() {
 	status=$(git_ status --porcelain) || return 1
 	# Debian's .gitignore hides the whole top level: git status does not
 	# show a new file. (kunit.py leaves its __pycache__ in the tree.)
-	untracked=$(git_ ls-files --others --exclude=__pycache__ --directory --no-empty-directory) ||
+	# (checkpatch.pl leaves .checkpatch-camelcase.git.* in it.)
+	untracked=$(git_ ls-files --others --exclude=__pycache__ --exclude='.checkpatch-camelcase.*' \
+		--directory --no-empty-directory) || return 1
+	if [ -n "$status$untracked" ]; then
+		log "not cached: ${src#"$top"/} has changes not committed, or files git does not track"
 		return 1
-	[ -z "$status$untracked" ] || return 1
+	fi
 	tree=$(git_ rev-parse 'HEAD^{tree}') || return 1
 	{
 		printf '%s\n' "$@" "tree $tree"
@@ -376,13 +380,11 @@ bcache_key() {
 		ld --version | head -n1
 		pahole --version 2>/dev/null || echo "no pahole"
 		sha256sum < "${BASH_SOURCE[0]}"
-		# What kbuild and bindeb-pkg read from the environment, and the
-		# variables given to make on its command line (make kernels
-		# KCFLAGS=...), which reach kbuild through MAKEFLAGS.
-		# (awk, not grep: none is no failure.)
-		env | awk '/^(K[A-Z]*FLAGS|KBUILD_[A-Z_]+|KDEB_[A-Z_]+|LLVM[A-Z_]*|CROSS_COMPILE|ARCH|LOCALVERSION|INSTALL_MOD_[A-Z_]+|DEB_[A-Z_]+|DEBEMAIL|DEBFULLNAME|SOURCE_DATE_EPOCH|W|C)=/' |
+		# What kbuild and bindeb-pkg read from the environment; make
+		# exports the variables given on its command line (make kernels
+		# KCFLAGS=...) to it too. (awk, not grep: none is no failure.)
+		env | awk '/^(K[A-Z]*FLAGS|KBUILD_[A-Z_]+|KCONFIG_[A-Z_]+|KDEB_[A-Z_]+|LLVM[A-Z_]*|CROSS_COMPILE|ARCH|LOCALVERSION|INSTALL_MOD_[A-Z_]+|DEB_[A-Z_]+|DEBEMAIL|DEBFULLNAME|SOURCE_DATE_EPOCH|W|C)=/' |
 			LC_ALL=C sort
-		tr ' ' '\n' <<< "${MAKEFLAGS:-}" | awk '/=/ && !/^--jobserver/' | LC_ALL=C sort
 	} | sha256sum | cut -c1-32 | sed "s/^/$1-/"
 }
 
@@ -392,11 +394,16 @@ bcache_get() {
 	[ -n "$1" ] && [ -d "$entry" ] || return 1
 	mkdir -p "$2" "$bcache"
 	# Not evicted while it is copied (bcache_put evicts under the lock).
-	(
+	if ! (
 		flock -s 9 || exit 1
 		[ -d "$entry" ] && touch "$entry" &&
 			find "$entry" -mindepth 1 -maxdepth 1 -exec cp -p -t "$2" -- {} +
-	) 9> "$bcache/.lock" || return 1
+	) 9> "$bcache/.lock"; then
+		# No half-copied file for kbuild to take as up to date.
+		find "$entry" -mindepth 1 -maxdepth 1 -printf '%f\0' 2>/dev/null |
+			(cd "$2" && xargs -r -0 rm -f --) || :
+		return 1
+	fi
 	log "${2#"$top"/}: taken from the build cache, built before from this tree and config (${bcache/#"${HOME:-/root}"/\~}/$1; KERNEL_BUILD_CACHE=0 builds anyway)"
 }
 
@@ -417,10 +424,10 @@ bcache_put() {
 				BCACHE_KIND="$bcache/${key%-*}-" awk '{ p = substr($0, index($0, " ") + 1) }
 					substr(p, 1, length(ENVIRON["BCACHE_KIND"])) == ENVIRON["BCACHE_KIND"] &&
 					length(p) == length(ENVIRON["BCACHE_KIND"]) + 32' |
-				sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r -d '\n' rm -rf --
+				LC_ALL=C sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r -d '\n' rm -rf --
 			# What builds killed while they wrote left.
 			find "$bcache" -mindepth 1 -maxdepth 1 -name '.new-*' -mmin +1440 -exec rm -rf -- {} +
-		) 9> "$bcache/.lock" || log "could not drop the old entries of the build cache"
+		) 9> "$bcache/.lock" || { rm -rf "$tmp"; log "could not keep the build in $bcache (its lock)"; }
 	else
 		[ -n "$tmp" ] && rm -rf "$tmp"
 		log "could not keep the build in $bcache: the next build of it is a full one"
