@@ -53,13 +53,16 @@ tap_plan() {	# tap_plan SECTION PLANNED RAN
 # failures are in its TAP already. Logs: $out/NAME.{console.log,tap,err}.
 # RUNNER_OPTIONS come after the kernel: a --kernel there boots another one.
 #
-# A boot whose first splat is "Oops: int3" is booted once more. With two
-# vCPUs on QEMU's multi-threaded TCG, a vCPU now and then runs the int3 that
-# text_poke_bp() puts in while a static key is switched after the patching is
-# over and every CPU was synchronised (seen at "sched_clock: Marking stable",
-# in sched_clock_cpu()): a race of the emulator's translated code, which
-# hardware does not have. The first boot's logs are kept (NAME.int3.*) and
-# the report says so; a second such boot, or any other failure, fails.
+# A boot that died on "Oops: int3" as its first splat is booted once more, when
+# it had two vCPUs or more on QEMU's multi-threaded TCG. Seen twice in such
+# boots (once in ~20 of an older kernel, once in CI on 2026-12-05, 0 of 20 in
+# a run meant to reproduce it): right after "sched_clock: Marking stable", a
+# vCPU hit the int3 that text_poke_bp() puts at the jump site of the
+# __sched_clock_stable static key in sched_clock_cpu(), when the patching was
+# over (poke_int3_handler() no longer claimed it). Most likely a race in QEMU
+# 7.2's multi-threaded TCG, not reproduced on demand and not found in QEMU.
+# The retry is printed, counted in the summary (vm_retried), its first boot's
+# logs kept (NAME.int3.*); a second such boot, or any other failure, fails.
 vm_run() {
 	local name=$1 kver=$2 append=$3 script=$4 cmd f try
 	shift 4
@@ -72,30 +75,39 @@ vm_run() {
 			--out "$out/$name.vm" "$@" -- "${cmd[@]}" > "$out/$name.tap" 2> "$out/$name.err"
 		echo $? > "$out/$name.rc"
 		if [ "$try" = 2 ] || [ "$(cat "$out/$name.rc")" != 125 ] ||
+			[ "${CHECK_SMP:-2}" -lt 2 ] || [ "${VM_TCG_THREAD:-multi}" != multi ] ||
 			! vm_tcg_int3 "$out/$name.err"; then
 			break
 		fi
-		for f in console.log tap err; do
+		for f in console.log tap err rc; do
 			[ ! -e "$out/$name.$f" ] || mv "$out/$name.$f" "$out/$name.int3.$f"
 		done
-		echo "# $name: the first boot died on \"Oops: int3\" (QEMU TCG's race with static key" \
-			"patching), booted again; its logs: ${out#"$top"/}/$name.int3.*" > "$out/$name.retried"
+		echo "# $name: the first boot died on \"Oops: int3\" (most likely QEMU TCG's race" \
+			"with static key patching), booted again; its logs: ${out#"$top"/}/$name.int3.*" \
+			> "$out/$name.retried"
+		echo "   retrying $name [$kver]: the first boot died on \"Oops: int3\""
 	done
 }
 
-# vm_tcg_int3 ERR: the runner's report ERR names "Oops: int3" as the boot's
-# first splat.
+# vm_tcg_int3 ERR: the runner's report ERR (tests/vm/run's wording) names
+# "Oops: int3" as the boot's first splat, and the guest died.
 vm_tcg_int3() {
-	awk 'f { int3 = ($0 ~ /\] Oops: int3: /); exit }
-		/^vm: kernel splat on the console:$/ { f = 1 }
-		END { exit !int3 }' "$1"
+	grep -q 'guest reported no exit status' "$1" &&
+		awk 'f { int3 = ($0 ~ /\] Oops: int3: /); exit }
+			/^vm: kernel splat on the console:$/ { f = 1 }
+			END { exit !int3 }' "$1"
+}
+
+vm_retried() {	# the number of boots booted again, for the summary
+	find "$out" -maxdepth 1 -name '*.retried' | wc -l
 }
 
 vm_report() {	# vm_report NAME
-	local name=$1 kver what rc
+	local name=$1 kver what rc retried=
 	read -r kver what < "$out/$name.what"
+	[ -f "$out/$name.retried" ] && retried=1
 	rc=$(cat "$out/$name.rc" 2>/dev/null || echo 125)
-	echo "== VM $name [$kver]: $what ($(vm_seconds "$name") s)"
+	echo "== VM $name [$kver]: $what ($(vm_seconds "$name") s${retried:+, two boots})"
 	[ -f "$out/$name.retried" ] && cat "$out/$name.retried"
 	sed -i -e "s/^ok \([0-9]*\) /ok \1 [$kver] /" -e "s/^not ok \([0-9]*\) /not ok \1 [$kver] /" \
 		"$out/$name.tap"
