@@ -200,7 +200,6 @@ done
 
 echo
 echo "logs: build/check/ (main-KVER.console.log, main-KVER.tap, disabled-KVER.*, main-KVER.kunit.txt)"
-n=$(vm_retried)
-[ "$n" = 0 ] || echo "boots booted again after \"Oops: int3\": $n (their first boots' logs: ${out#"$top"/}/*.int3.*)"
+vm_retried
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

@@ -536,7 +536,6 @@ done
 
 echo
 echo "logs: build/check-packages/"
-n=$(vm_retried)
-[ "$n" = 0 ] || echo "boots booted again after \"Oops: int3\": $n (their first boots' logs: ${out#"$top"/}/*.int3.*)"
+vm_retried
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

@@ -98,8 +98,11 @@ vm_tcg_int3() {
 			END { exit !int3 }' "$1"
 }
 
-vm_retried() {	# the number of boots booted again, for the summary
-	find "$out" -maxdepth 1 -name '*.retried' | wc -l
+vm_retried() {	# the summary's line on boots booted again, if any
+	local n
+	n=$(find "$out" -maxdepth 1 -name '*.retried' | wc -l)
+	[ "$n" = 0 ] || echo "boots booted again after \"Oops: int3\": $n (their first boots'" \
+		"logs: ${out#"$top"/}/*.int3.*)"
 }
 
 vm_report() {	# vm_report NAME
@@ -108,7 +111,7 @@ vm_report() {	# vm_report NAME
 	[ -f "$out/$name.retried" ] && retried=1
 	rc=$(cat "$out/$name.rc" 2>/dev/null || echo 125)
 	echo "== VM $name [$kver]: $what ($(vm_seconds "$name") s${retried:+, two boots})"
-	[ -f "$out/$name.retried" ] && cat "$out/$name.retried"
+	[ -z "$retried" ] || cat "$out/$name.retried"
 	sed -i -e "s/^ok \([0-9]*\) /ok \1 [$kver] /" -e "s/^not ok \([0-9]*\) /not ok \1 [$kver] /" \
 		"$out/$name.tap"
 	cat "$out/$name.tap"
